@@ -1,0 +1,126 @@
+"""Pose encodings and pose errors.
+
+Quaternions are ``[qx, qy, qz, qw]`` (scalar last); poses ``(N, 7)`` are ``[x, y, z, qx, qy, qz, qw]``.
+Position error is the Euclidean distance (m); rotation error is the geodesic angle (rad) of
+``R_target^T R``. :func:`pose_error` is the one function every solver, estimator, test and benchmark uses.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.spatial.transform import Rotation
+
+
+def joint_motion(axis: np.ndarray, joint_type: int, value: float) -> np.ndarray:
+    """4x4 motion of one joint: rotation by ``value`` rad about ``axis`` (type 0) or translation (type 1)."""
+    T = np.eye(4)
+    axis = np.asarray(axis, float)
+    if joint_type == 1:
+        T[:3, 3] = axis * value
+    else:
+        T[:3, :3] = Rotation.from_rotvec(axis * value).as_matrix()
+    return T
+
+
+def matrix_to_pose7(T: np.ndarray) -> np.ndarray:
+    """``(..., 4, 4)`` transforms -> ``(..., 7)`` ``[x, y, z, qx, qy, qz, qw]`` with ``qw >= 0``."""
+    T = np.asarray(T, float)
+    shp = T.shape[:-2]
+    T2 = T.reshape(-1, 4, 4)
+    q = Rotation.from_matrix(T2[:, :3, :3]).as_quat()  # scalar last
+    q[q[:, 3] < 0] *= -1.0
+    return np.concatenate([T2[:, :3, 3], q], axis=1).reshape(*shp, 7)
+
+
+def pose7_to_matrix(p: np.ndarray) -> np.ndarray:
+    """``(..., 7)`` poses -> ``(..., 4, 4)``; quaternions are normalised."""
+    p = np.asarray(p, float)
+    shp = p.shape[:-1]
+    p2 = p.reshape(-1, 7)
+    T = np.zeros((p2.shape[0], 4, 4))
+    T[:, 3, 3] = 1.0
+    if p2.shape[0]:
+        T[:, :3, :3] = Rotation.from_quat(p2[:, 3:]).as_matrix()
+    T[:, :3, 3] = p2[:, :3]
+    return T.reshape(*shp, 4, 4)
+
+
+def rotation_to_quat(R: np.ndarray) -> np.ndarray:
+    """``(..., 3, 3)`` -> ``(..., 4)`` scalar-last quaternions with ``qw >= 0``."""
+    R = np.asarray(R, float)
+    q = Rotation.from_matrix(R.reshape(-1, 3, 3)).as_quat()
+    q[q[:, 3] < 0] *= -1.0
+    return q.reshape(*R.shape[:-2], 4)
+
+
+def quat_to_rotation(q: np.ndarray) -> np.ndarray:
+    """``(..., 4)`` scalar-last quaternions -> ``(..., 3, 3)``."""
+    q = np.asarray(q, float)
+    return Rotation.from_quat(q.reshape(-1, 4)).as_matrix().reshape(*q.shape[:-1], 3, 3)
+
+
+def rotation_to_euler(R: np.ndarray, seq: str = "xyz") -> np.ndarray:
+    """``(..., 3, 3)`` -> ``(..., 3)`` Euler angles (rad) in scipy's ``seq`` convention (lower = extrinsic)."""
+    R = np.asarray(R, float)
+    return Rotation.from_matrix(R.reshape(-1, 3, 3)).as_euler(seq).reshape(*R.shape[:-2], 3)
+
+
+def euler_to_rotation(angles: np.ndarray, seq: str = "xyz") -> np.ndarray:
+    """``(..., 3)`` Euler angles (rad) -> ``(..., 3, 3)``."""
+    a = np.asarray(angles, float)
+    return Rotation.from_euler(seq, a.reshape(-1, 3)).as_matrix().reshape(*a.shape[:-1], 3, 3)
+
+
+def rotation_to_yaw(R: np.ndarray) -> np.ndarray:
+    """``(..., 3, 3)`` -> ``(...)`` yaw (rad): heading of the x axis in the base x-y plane."""
+    R = np.asarray(R, float)
+    return np.arctan2(R[..., 1, 0], R[..., 0, 0])
+
+
+def encode(T: np.ndarray, kind: str = "quat") -> np.ndarray:
+    """Encode ``(N, 4, 4)`` poses as feature rows.
+
+    kinds: ``quat`` (N, 7) ``[x,y,z,qx,qy,qz,qw]``; ``matrix`` (N, 12) position + row-major rotation;
+    ``euler`` (N, 6) position + xyz Euler; ``yaw`` (N, 4) ``[x, y, z, yaw]``; ``position`` (N, 3);
+    ``planar`` (N, 3) ``[x, y, yaw]``.
+    """
+    T = np.asarray(T, float)
+    p = T[:, :3, 3]
+    R = T[:, :3, :3]
+    if kind == "quat":
+        return matrix_to_pose7(T)
+    if kind == "matrix":
+        return np.concatenate([p, R.reshape(-1, 9)], axis=1)
+    if kind == "euler":
+        return np.concatenate([p, rotation_to_euler(R)], axis=1)
+    if kind == "yaw":
+        return np.concatenate([p, rotation_to_yaw(R)[:, None]], axis=1)
+    if kind == "position":
+        return p.copy()
+    if kind == "planar":
+        return np.stack([p[:, 0], p[:, 1], rotation_to_yaw(R)], axis=1)
+    from iklearn.errors import IKLearnError
+
+    raise IKLearnError(f"unknown pose encoding '{kind}'; expected quat, matrix, euler, yaw, position or planar")
+
+
+def rotation_angle(R_a: np.ndarray, R_b: np.ndarray) -> np.ndarray:
+    """Geodesic angle (rad) between rotations ``(..., 3, 3)``: the angle of ``R_a^T R_b``.
+
+    Uses ``atan2(|vee(R - R^T)|/2, (tr R - 1)/2)``, accurate at both small and large angles.
+    """
+    M = np.einsum("...ji,...jk->...ik", R_a, R_b)
+    s = 0.5 * np.sqrt(
+        (M[..., 2, 1] - M[..., 1, 2]) ** 2 + (M[..., 0, 2] - M[..., 2, 0]) ** 2 + (M[..., 1, 0] - M[..., 0, 1]) ** 2
+    )
+    c = 0.5 * (M[..., 0, 0] + M[..., 1, 1] + M[..., 2, 2] - 1.0)
+    return np.arctan2(s, c)
+
+
+def pose_error(T: np.ndarray, T_target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Position error (m) and rotation error (rad) of poses ``T`` against ``T_target``, both ``(..., 4, 4)``."""
+    T = np.asarray(T, float)
+    T_target = np.asarray(T_target, float)
+    pos = np.linalg.norm(T[..., :3, 3] - T_target[..., :3, 3], axis=-1)
+    rot = rotation_angle(T_target[..., :3, :3], T[..., :3, :3])
+    return pos, rot

@@ -1,0 +1,45 @@
+"""Shared pieces of the numerical solvers: target/seed validation and the solver interface."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import numpy as np
+
+from iklearn._validate import as_batch, as_poses
+from iklearn.robot.chain import Chain
+from iklearn.solvers.result import IKResult
+
+
+def prepare(chain: Chain, targets, q0, rng_seed: int | None) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Validate targets ``(N, 7)`` / ``(N, 4, 4)`` and seeds ``(N, dof)`` / ``(dof,)`` / None.
+
+    Returns ``(T (N,4,4), Q0 (N,dof), single)``; missing seeds are drawn uniformly inside the limits.
+    """
+    T, single = as_poses(targets)
+    N = T.shape[0]
+    if q0 is None:
+        rng = np.random.default_rng(rng_seed)
+        Q0 = rng.uniform(chain.finite_lower, chain.finite_upper, (N, chain.dof))
+    else:
+        Q0, _ = as_batch(q0, chain.dof, "q0 (seed)")
+        if Q0.shape[0] == 1 and N != 1:
+            Q0 = np.repeat(Q0, N, axis=0)
+        elif Q0.shape[0] != N:
+            from iklearn.errors import ShapeError
+
+            raise ShapeError(f"q0 has {Q0.shape[0]} rows but there are {N} targets; give one seed or one per target")
+    return T, np.ascontiguousarray(Q0), single
+
+
+class IKSolver(ABC):
+    """Interface of every IK solver (ours and the peers' adapters)."""
+
+    name: str = "solver"
+
+    def __init__(self, chain: Chain) -> None:
+        self.chain = chain
+
+    @abstractmethod
+    def solve(self, targets, q0=None) -> IKResult:
+        """Solve ``targets`` (``(N, 7)`` or ``(N, 4, 4)``) from seeds ``q0`` (``(N, dof)``; random if None)."""

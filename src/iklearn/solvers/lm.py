@@ -1,0 +1,144 @@
+"""Levenberg-Marquardt IK that respects joint limits, with random restarts (the default solver)."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from iklearn.errors import IKLearnError
+from iklearn.kinematics import _kernels as K
+from iklearn.robot.chain import Chain
+from iklearn.solvers._lm_kernel import lm_solve_batch, lm_solve_one
+from iklearn.solvers.base import IKSolver, prepare
+from iklearn.solvers.result import IKResult
+
+
+class LevenbergMarquardt(IKSolver):
+    """Limit-respecting Levenberg-Marquardt with random restarts inside the limits.
+
+    Minimises ``||W^(1/2) [p_t - p; log(R_t R^T)]||^2`` over ``q`` in the box of joint limits (projected
+    steps). Works for any number of joints: redundant arms use the redundancy (the damped normal equations
+    pick a small step), under-actuated ones converge to the least-squares pose.
+
+    Parameters
+    ----------
+    chain : Chain
+    tol_position : float, m
+    tol_rotation : float, rad (ignored when ``position_only``)
+    max_iterations : int
+        Total iteration budget per target, all restarts included.
+    iterations_per_try : int
+        Restart from a random configuration after this many iterations without convergence.
+    time_budget : float or None, s
+        Wall-clock budget for a whole :meth:`solve` call (checked between passes of ``pass_iterations``).
+    nearest : bool
+        Restarts are drawn around the seed (growing radius) before going uniform, so the solution found is
+        near the seed: what trajectory following wants.
+    position_only : bool
+        Solve for position alone (orientation free).
+    rotation_weight : float
+        Weight of the rotation error (rad) relative to the position error (m).
+    seed : int
+        Seed of the restart streams (and of random initial seeds when none are given).
+    """
+
+    name = "iklearn-lm"
+
+    def __init__(
+        self,
+        chain: Chain,
+        *,
+        tol_position: float = 1e-6,
+        tol_rotation: float = 1e-5,
+        max_iterations: int = 2000,
+        iterations_per_try: int | None = None,
+        time_budget: float | None = None,
+        nearest: bool = False,
+        position_only: bool = False,
+        rotation_weight: float = 1.0,
+        seed: int = 0,
+    ) -> None:
+        super().__init__(chain)
+        if tol_position <= 0 or tol_rotation <= 0:
+            raise IKLearnError("tolerances must be positive")
+        if max_iterations < 1:
+            raise IKLearnError("max_iterations must be at least 1")
+        self.tol_position = float(tol_position)
+        self.tol_rotation = float(tol_rotation)
+        self.max_iterations = int(max_iterations)
+        # redundant arms converge more slowly: give a try more iterations before restarting
+        self.iterations_per_try = int(iterations_per_try or max(30, 5 * chain.dof))
+        self.time_budget = time_budget
+        self.nearest = bool(nearest)
+        self.position_only = bool(position_only)
+        self.seed = int(seed)
+        self._w = np.array([1.0, 1.0, 1.0] + [0.0 if position_only else float(rotation_weight)] * 3)
+        self._tol_r = np.inf if position_only else self.tol_rotation
+        c = chain
+        self._args = (c.joint_types, c.fixed, c.axes, c.tip, np.ascontiguousarray(c.lower),
+                      np.ascontiguousarray(c.upper), c.finite_lower, c.finite_upper, self._w)
+        self._calls = 0
+
+    def solve(self, targets, q0=None) -> IKResult:
+        """Solve ``targets`` ``(N, 7)`` / ``(N, 4, 4)`` (or one ``(7,)`` / ``(4, 4)``) from seeds ``q0``.
+
+        Returns an :class:`IKResult` of batch size ``N`` (1 for a single target).
+        """
+        self._calls += 1
+        T, Q0, single = prepare(self.chain, targets, q0, self.seed + self._calls)
+        N = T.shape[0]
+        n = self.chain.dof
+        q = np.empty((N, n))
+        if N == 1 and self.time_budget is None:
+            s, pe, re, it = lm_solve_one(T[0], Q0[0], *self._args, self.tol_position, self._tol_r,
+                                         self.max_iterations, self.iterations_per_try, self.nearest,
+                                         self.seed * 1_000_003 + self._calls, q[0])
+            return IKResult(q, np.array([s]), np.array([pe]), np.array([re]), np.array([it]))
+        succ = np.zeros(N, bool)
+        perr = np.full(N, np.inf)
+        rerr = np.full(N, np.inf)
+        iters = np.zeros(N, np.int64)
+        seeds = (self.seed * 1_000_003 + self._calls) * 7919 + np.arange(N, dtype=np.uint64)
+        if self.time_budget is None:
+            lm_solve_batch(T, Q0, *self._args, self.tol_position, self._tol_r, self.max_iterations,
+                           self.iterations_per_try, self.nearest, seeds, q, succ, perr, rerr, iters)
+            return IKResult(q, succ, perr, rerr, iters)
+        # time-budgeted: passes of one try each, only over the targets still unsolved
+        deadline = time.perf_counter() + self.time_budget
+        todo = np.arange(N)
+        q[:] = Q0
+        start = Q0.copy()
+        p = 0
+        while todo.size and iters[todo].min() < self.max_iterations:
+            qb = np.empty((todo.size, n))
+            sb = np.zeros(todo.size, bool)
+            pb = np.empty(todo.size)
+            rb = np.empty(todo.size)
+            ib = np.zeros(todo.size, np.int64)
+            lm_solve_batch(T[todo], np.ascontiguousarray(start[todo]), *self._args, self.tol_position,
+                           self._tol_r, self.iterations_per_try, self.iterations_per_try, self.nearest,
+                           seeds[todo] + np.uint64(p) * np.uint64(104729), qb, sb, pb, rb, ib)
+            better = pb + rb < perr[todo] + rerr[todo]
+            upd = todo[better | sb]
+            sel = better | sb
+            q[upd], succ[upd], perr[upd], rerr[upd] = qb[sel], sb[sel], pb[sel], rb[sel]
+            iters[todo] += ib
+            todo = todo[~sb]
+            p += 1
+            if time.perf_counter() > deadline:
+                break
+            rng = np.random.default_rng(self.seed + 7 * p)
+            start[todo] = rng.uniform(self.chain.finite_lower, self.chain.finite_upper, (todo.size, n))
+        return IKResult(q, succ, perr, rerr, iters)
+
+
+def warmup() -> None:
+    """Compile (or load from the on-disk cache) the kernels, so the first timed call is not a compile."""
+    from iklearn.robot.catalogue import planar2
+
+    c = planar2()
+    LevenbergMarquardt(c, position_only=True).solve(np.array([1.2, 0.3, 0, 0, 0, 0, 1.0]))
+    LevenbergMarquardt(c, position_only=True).solve(np.tile([1.2, 0.3, 0, 0, 0, 0, 1.0], (2, 1)))
+    out = np.empty((1, 4, 4))
+    K.fk_batch(np.zeros((1, 2)), c.joint_types, c.fixed, c.axes, c.tip, out)
