@@ -1,0 +1,81 @@
+"""``iklearn reproduce <experiment>``: one command per paper (from ``iklearn.experiments.EXPERIMENTS``)."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import typer
+
+from iklearn.experiments import EXPERIMENTS
+
+
+def print_result(res) -> None:
+    """Print an ExperimentResult's tables and claims with rich."""
+    from rich.console import Console
+    from rich.table import Table as RTable
+
+    con = Console()
+    for t in res.tables:
+        rt = RTable(title=t.title, show_lines=False)
+        for c in t.columns:
+            rt.add_column(str(c))
+        for row in t.rows:
+            rt.add_row(*[_fmt(x) for x in row])
+        con.print(rt)
+        if t.note:
+            con.print(f"[dim]{t.note}[/dim]")
+    if res.claims:
+        rt = RTable(title=f"{res.title}: targets")
+        for c in ("what", "ours", "target", "published", "met"):
+            rt.add_column(c)
+        for c in res.claims:
+            met = "-" if c.met is None else ("yes" if c.met else "NO")
+            rt.add_row(c.what, c.ours, c.target, c.published, met)
+        con.print(rt)
+    con.print(f"wall time {res.wall_time_s:.1f} s")
+
+
+def _fmt(x) -> str:
+    if x is None:
+        return "-"
+    if isinstance(x, float):
+        return f"{x:.4g}"
+    return str(x)
+
+
+def _size(quick: bool, full: bool, tiny: bool) -> str:
+    if sum((quick, full, tiny)) > 1:
+        from iklearn.errors import IKLearnError
+
+        raise IKLearnError("choose at most one of --quick, --full, --tiny")
+    return "full" if full else ("tiny" if tiny else "quick")
+
+
+def _make_command(name: str, modpath: str):
+    def command(
+        out: Path = typer.Option(Path("results") / name, "--out", help="output directory"),
+        quick: bool = typer.Option(False, "--quick", help="quick size (default)"),
+        full: bool = typer.Option(False, "--full", help="the paper's scale"),
+        tiny: bool = typer.Option(False, "--tiny", help="seconds-long smoke size"),
+        seed: int = typer.Option(0, "--seed", help="random seed"),
+    ) -> None:
+        from rich.progress import Progress
+
+        from iklearn.evaluation.report import prepare_out_dir
+
+        mod = importlib.import_module(modpath)
+        out_dir = prepare_out_dir(out)
+        with Progress(transient=True) as progress:
+            res = mod.run(out=out_dir, size=_size(quick, full, tiny), seed=seed, progress=progress)
+        print_result(res)
+        typer.echo(f"results written to {out_dir}")
+
+    command.__doc__ = f"Reproduce '{name}' (see iklearn.experiments)."
+    return command
+
+
+def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
+    rep = groups["reproduce"]
+    for name, modpath in EXPERIMENTS.items():
+        rep.command(name)(_make_command(name, modpath))
