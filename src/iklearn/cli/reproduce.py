@@ -75,7 +75,59 @@ def _make_command(name: str, modpath: str):
     return command
 
 
+def reproduce_all(
+    out: Path = typer.Option(Path("report"), "--out", help="report directory"),
+    quick: bool = typer.Option(False, "--quick", help="quick size, ~10 min on 2 cores (default)"),
+    full: bool = typer.Option(False, "--full", help="the papers' scale (hours)"),
+    tiny: bool = typer.Option(False, "--tiny", help="seconds-long smoke size"),
+    seed: int = typer.Option(0, "--seed", help="random seed"),
+    only: str = typer.Option("", "--only", help="comma-separated experiment names (default: all)"),
+    fresh: bool = typer.Option(False, "--fresh", help="ignore finished experiments and run everything again"),
+) -> None:
+    """Run every paper's experiment and the IK benchmark into one report (Markdown + HTML).
+
+    Re-running resumes: experiments already finished with the same size and seed are kept.
+    """
+    import sys
+    import time
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from iklearn.evaluation.report import build_report, prepare_out_dir
+    from iklearn.experiments.base import machine_info
+    from iklearn.experiments.runner import run_all
+
+    size = _size(quick, full, tiny)
+    out_dir = prepare_out_dir(out)
+    names = [s.strip() for s in only.split(",") if s.strip()] or None
+    t0 = time.perf_counter()
+    cols = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:.0f}/{task.total:.0f}"),
+            TimeElapsedColumn())
+    try:
+        with Progress(*cols) as progress:
+            records = run_all(out_dir, size=size, seed=seed, only=names, progress=progress, resume=not fresh)
+    except KeyboardInterrupt:
+        typer.echo(f"interrupted; finished experiments are kept in {out_dir}; re-run the same command to resume",
+                   err=True)
+        raise SystemExit(130) from None
+    wall = time.perf_counter() - t0
+    cmd = "iklearn " + " ".join(sys.argv[1:]) if sys.argv and "iklearn" in sys.argv[0] else f"iklearn reproduce all --{size}"
+    md, html = build_report(records, out_dir, size=size, seed=seed, wall_time_s=wall, machine=machine_info(),
+                            command=cmd)
+    for r in records:
+        if r.result is not None:
+            print_result(r.result)
+        else:
+            typer.echo(f"{r.name}: {r.status} {r.error}")
+    typer.echo(f"report: {md} and {html}")
+    failed = [r.name for r in records if r.status == "failed"]
+    if failed:
+        typer.echo(f"error: experiment(s) failed: {', '.join(failed)} (see their error.json)", err=True)
+        raise SystemExit(1)
+
+
 def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
     rep = groups["reproduce"]
+    rep.command("all")(reproduce_all)
     for name, modpath in EXPERIMENTS.items():
         rep.command(name)(_make_command(name, modpath))
