@@ -43,6 +43,10 @@ def atomic_path(path: str | os.PathLike, *, make_parents: bool = False) -> Itera
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent if str(p.parent) else ".")
     os.close(fd)
     tmp_p = Path(tmp)
+    # mkstemp creates 0600; give the final file the usual permissions (0666 minus the umask)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp_p, 0o666 & ~umask)
     try:
         yield tmp_p
         os.replace(tmp_p, p)

@@ -147,7 +147,7 @@ def build_report(records: Sequence[Any], out: Path, *, size: str, seed: int, wal
             files = ", ".join(f"[{d}]({r.name}/{d})" for d in res.data)
             md.append(f"Data: {files}\n")
             ht.append("<p>Data (beside report.html): " + ", ".join(
-                f"<code>{_html.escape(r.name + '/' + d)}</code>" for d in res.data) + "</p>")
+                f"<a href='{_html.escape(r.name + '/' + d)}'>{_html.escape(d)}</a>" for d in res.data) + "</p>")
 
     md_p = write_text_atomic(out / "report.md", "\n".join(md) + "\n")
     page = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{_html.escape(title)}</title>"

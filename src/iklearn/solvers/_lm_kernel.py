@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange, uint64
 
-from iklearn.kinematics._kernels import fk_frames, jacobian_from_frames
+from iklearn.kinematics._kernels import fk_frames, jacobian_from_frames, quat_to_matrix
 
 
 @njit(cache=True, inline="always")
@@ -129,22 +129,51 @@ def _cholesky_solve(A, b, x, n):
 
 
 @njit(cache=True)
+def _randomise(q, q0, lower, upper, slo, span, state, nearest, tries):
+    """Draw a restart configuration into q; returns the new RNG state."""
+    radius = 0.1 * tries
+    for i in range(q.shape[0]):
+        state, u = _uniform(state)
+        if nearest and radius < 1.0:
+            v = q0[i] + (2.0 * u - 1.0) * radius * span[i]
+        else:
+            v = slo[i] + u * span[i]
+        if v < lower[i]:
+            v = lower[i]
+        elif v > upper[i]:
+            v = upper[i]
+        q[i] = v
+    return state
+
+
+@njit(cache=True)
 def lm_solve_one(
     Tt, q0, types, fixed, axes, tip, lower, upper, slo, shi, w, tol_p, tol_r,
-    max_iters, iters_per_try, nearest, seed, q_out,
+    max_iters, iters_per_try, nearest, seed, q_out, stall_window, stall_ratio,
 ):
     """Solve one target Tt (4x4) from q0 (n,). Writes the best q into q_out.
+
+    Each iteration: damped normal equations on the joints that are free (a joint sitting on a limit that
+    the step would push further out is frozen and the system re-solved without it, the active-set idea,
+    so the other joints keep making progress); a revolute joint whose range spans 2 pi wraps around instead
+    of being clamped. A try restarts early when, over ``stall_window`` iterations, the weighted squared error
+    has not dropped below ``stall_ratio`` times its value at the start of the window (a try stuck against
+    a limit or in a local minimum rarely recovers; a new random start is cheaper).
 
     Returns (success, position error, rotation error, iterations).
     """
     n = q0.shape[0]
     T = np.empty((4, 4))
+    Tn = np.empty((4, 4))
     P = np.empty((n, 3))
     Z = np.empty((n, 3))
+    Pn = np.empty((n, 3))
+    Zn = np.empty((n, 3))
     tmp = np.empty((4, 4))
     R = np.empty((3, 3))
     J = np.empty((6, n))
     A = np.empty((n, n))
+    A0 = np.empty((n, n))
     g = np.empty(n)
     dq = np.empty(n)
     q = np.empty(n)
@@ -152,6 +181,9 @@ def lm_solve_one(
     e = np.empty(6)
     en = np.empty(6)
     span = np.empty(n)
+    wrap = np.empty(n, np.bool_)
+    frozen = np.empty(n, np.bool_)
+    two_pi = 2.0 * np.pi
     for i in range(n):
         lo = lower[i]
         hi = upper[i]
@@ -162,6 +194,7 @@ def lm_solve_one(
             v = hi
         q[i] = v
         span[i] = shi[i] - slo[i]
+        wrap[i] = types[i] == 0 and hi - lo >= two_pi
     state = uint64(seed) * uint64(0x2545F4914F6CDD1D) + uint64(0x632BE59BD9B4E019)
 
     fk_frames(q, types, fixed, axes, tip, T, P, Z, tmp, R)
@@ -174,12 +207,13 @@ def lm_solve_one(
     if pe <= tol_p and re <= tol_r:
         return True, pe, re, 0
 
-    lam = 1e-3
+    lam = 1e-4
     it_try = 0
     tries = 0
+    E_win = E
     for it in range(1, max_iters + 1):
         jacobian_from_frames(types, T, P, Z, J, False)
-        # A = J^T W J + lam I, g = J^T W e
+        # A = J^T W J, g = J^T W e
         for a in range(n):
             s = 0.0
             for r in range(6):
@@ -189,30 +223,52 @@ def lm_solve_one(
                 s = 0.0
                 for r in range(6):
                     s += J[r, a] * w[r] * J[r, b]
-                A[a, b] = s
-                A[b, a] = s
-            A[a, a] += lam
-        ok = _cholesky_solve(A, g, dq, n)
+                A0[a, b] = s
+                A0[b, a] = s
+            frozen[a] = False
+        ok = True
+        for rep in range(2):
+            for a in range(n):
+                for b in range(n):
+                    A[a, b] = 0.0 if (frozen[a] or frozen[b]) else A0[a, b]
+                A[a, a] = 1.0 if frozen[a] else A0[a, a] + lam
+                if frozen[a]:
+                    g[a] = 0.0
+            ok = _cholesky_solve(A, g, dq, n)
+            if not ok:
+                break
+            # freeze the joints on a limit that the step pushes outwards, then solve again without them
+            more = False
+            for i in range(n):
+                if not frozen[i] and not wrap[i]:
+                    if (q[i] <= lower[i] and dq[i] < 0.0) or (q[i] >= upper[i] and dq[i] > 0.0):
+                        frozen[i] = True
+                        more = True
+            if not more:
+                break
         accepted = False
         if ok:
             for i in range(n):
                 v = q[i] + dq[i]
+                if wrap[i]:
+                    if v < lower[i]:
+                        v += two_pi
+                    elif v > upper[i]:
+                        v -= two_pi
                 if v < lower[i]:
                     v = lower[i]
                 elif v > upper[i]:
                     v = upper[i]
                 qn[i] = v
-            fk_frames(qn, types, fixed, axes, tip, tmp, P, Z, T, R)  # tmp holds the new pose
-            En, pen, ren = _error(Tt, tmp, en, w)
+            fk_frames(qn, types, fixed, axes, tip, Tn, Pn, Zn, tmp, R)
+            En, pen, ren = _error(Tt, Tn, en, w)
             if En < E:
                 accepted = True
-                for i in range(n):
-                    q[i] = qn[i]
-                for i in range(6):
-                    e[i] = en[i]
-                for i in range(4):
-                    for j in range(4):
-                        T[i, j] = tmp[i, j]
+                q, qn = qn, q
+                e, en = en, e
+                T, Tn = Tn, T
+                P, Pn = Pn, P
+                Z, Zn = Zn, Z
                 E = En
                 pe = pen
                 re = ren
@@ -227,27 +283,18 @@ def lm_solve_one(
                     return True, pe, re, it
         if not accepted:
             lam *= 10.0
-            # P and Z were overwritten by the rejected trial: recompute the frames at q
-            fk_frames(q, types, fixed, axes, tip, T, P, Z, tmp, R)
         it_try += 1
-        if it_try >= iters_per_try or lam > 1e8:
-            # restart
+        stalled = False
+        if stall_window > 0 and it_try % stall_window == 0:
+            stalled = E > stall_ratio * E_win
+            E_win = E
+        if it_try >= iters_per_try or lam > 1e8 or stalled:
             tries += 1
-            radius = 0.1 * tries
-            for i in range(n):
-                state, u = _uniform(state)
-                if nearest and radius < 1.0:
-                    v = q0[i] + (2.0 * u - 1.0) * radius * span[i]
-                else:
-                    v = slo[i] + u * span[i]
-                if v < lower[i]:
-                    v = lower[i]
-                elif v > upper[i]:
-                    v = upper[i]
-                q[i] = v
+            state = _randomise(q, q0, lower, upper, slo, span, state, nearest, tries)
             fk_frames(q, types, fixed, axes, tip, T, P, Z, tmp, R)
             E, pe, re = _error(Tt, T, e, w)
-            lam = 1e-3
+            E_win = E
+            lam = 1e-4
             it_try = 0
             if pe <= tol_p and re <= tol_r:
                 for i in range(n):
@@ -259,15 +306,67 @@ def lm_solve_one(
 @njit(cache=True, parallel=True)
 def lm_solve_batch(
     Tts, Q0, types, fixed, axes, tip, lower, upper, slo, shi, w, tol_p, tol_r,
-    max_iters, iters_per_try, nearest, seeds, Q_out, succ, perr, rerr, iters,
+    max_iters, iters_per_try, nearest, seeds, Q_out, succ, perr, rerr, iters, stall_window, stall_ratio,
 ):
     """Solve every target of Tts (N,4,4) from Q0 (N,n) in parallel; outputs are (N,...) buffers."""
     for b in prange(Tts.shape[0]):
         s, pe, re, it = lm_solve_one(
             Tts[b], Q0[b], types, fixed, axes, tip, lower, upper, slo, shi, w, tol_p, tol_r,
-            max_iters, iters_per_try, nearest, seeds[b], Q_out[b],
+            max_iters, iters_per_try, nearest, seeds[b], Q_out[b], stall_window, stall_ratio,
         )
         succ[b] = s
         perr[b] = pe
         rerr[b] = re
         iters[b] = it
+
+
+@njit(cache=True)
+def prep_single(x, q0, T):
+    """Validate and convert one target for the single-target fast path (no Python-level array work).
+
+    x is (7,) [x,y,z,qx,qy,qz,qw] or (4,4); q0 (n,). Writes T (4x4). Returns 0 when fine, else 1 (the
+    caller then takes the general path, which raises the proper error message).
+    """
+    for i in range(q0.shape[0]):
+        if not np.isfinite(q0[i]):
+            return 1
+    if x.ndim == 1:
+        for i in range(7):
+            if not np.isfinite(x[i]):
+                return 1
+        nrm = np.sqrt(x[3] * x[3] + x[4] * x[4] + x[5] * x[5] + x[6] * x[6])
+        if nrm < 0.9 or nrm > 1.1:
+            return 1
+        quat_to_matrix(x[3], x[4], x[5], x[6], T)
+        T[0, 3] = x[0]
+        T[1, 3] = x[1]
+        T[2, 3] = x[2]
+        T[3, 0] = 0.0
+        T[3, 1] = 0.0
+        T[3, 2] = 0.0
+        T[3, 3] = 1.0
+        return 0
+    return 1
+
+
+@njit(cache=True)
+def prep_single_matrix(x, q0, T):
+    """As :func:`prep_single` for a (4,4) target: finite, bottom row [0,0,0,1], orthonormal rotation."""
+    for i in range(q0.shape[0]):
+        if not np.isfinite(q0[i]):
+            return 1
+    for i in range(4):
+        for j in range(4):
+            if not np.isfinite(x[i, j]):
+                return 1
+            T[i, j] = x[i, j]
+    if abs(x[3, 0]) > 1e-9 or abs(x[3, 1]) > 1e-9 or abs(x[3, 2]) > 1e-9 or abs(x[3, 3] - 1.0) > 1e-9:
+        return 1
+    for a in range(3):
+        for b in range(3):
+            s = 0.0
+            for k in range(3):
+                s += x[k, a] * x[k, b]
+            if abs(s - (1.0 if a == b else 0.0)) > 1e-6:
+                return 1
+    return 0

@@ -9,7 +9,7 @@ import numpy as np
 from iklearn.errors import IKLearnError
 from iklearn.kinematics import _kernels as K
 from iklearn.robot.chain import Chain
-from iklearn.solvers._lm_kernel import lm_solve_batch, lm_solve_one
+from iklearn.solvers._lm_kernel import lm_solve_batch, lm_solve_one, prep_single, prep_single_matrix
 from iklearn.solvers.base import IKSolver, prepare
 from iklearn.solvers.result import IKResult
 
@@ -58,6 +58,8 @@ class LevenbergMarquardt(IKSolver):
         position_only: bool = False,
         rotation_weight: float = 1.0,
         seed: int = 0,
+        stall_window: int = 6,
+        stall_ratio: float = 0.5,
     ) -> None:
         super().__init__(chain)
         if tol_position <= 0 or tol_rotation <= 0:
@@ -73,6 +75,9 @@ class LevenbergMarquardt(IKSolver):
         self.nearest = bool(nearest)
         self.position_only = bool(position_only)
         self.seed = int(seed)
+        self.stall_window = int(stall_window)
+        self.stall_ratio = float(stall_ratio)
+        self._stall = (self.stall_window, self.stall_ratio)
         self._w = np.array([1.0, 1.0, 1.0] + [0.0 if position_only else float(rotation_weight)] * 3)
         self._tol_r = np.inf if position_only else self.tol_rotation
         c = chain
@@ -80,29 +85,58 @@ class LevenbergMarquardt(IKSolver):
                       np.ascontiguousarray(c.upper), c.finite_lower, c.finite_upper, self._w)
         self._calls = 0
 
+    def _single(self, targets, q0) -> IKResult | None:
+        """Fast path for one target with a given seed: validation and conversion in numba (a few us).
+
+        Returns None when the inputs are not plain float64 arrays of the expected shapes, or fail a check
+        (the general path then raises the proper error).
+        """
+        n = self.chain.dof
+        if not (isinstance(targets, np.ndarray) and isinstance(q0, np.ndarray) and targets.dtype == np.float64
+                and q0.dtype == np.float64 and q0.shape == (n,) and targets.shape in ((7,), (4, 4))):
+            return None
+        T = np.empty((4, 4))
+        if targets.ndim == 1:
+            bad = prep_single(targets, q0, T)
+        else:
+            bad = prep_single_matrix(targets, q0, T)
+        if bad:
+            return None
+        q = np.empty((1, n))
+        s, pe, re, it = lm_solve_one(T, q0, *self._args, self.tol_position, self._tol_r, self.max_iterations,
+                                     self.iterations_per_try, self.nearest, self.seed * 1_000_003 + self._calls,
+                                     q[0], *self._stall)
+        return IKResult(q, np.array([s]), np.array([pe]), np.array([re]), np.array([it]))
+
     def solve(self, targets, q0=None) -> IKResult:
         """Solve ``targets`` ``(N, 7)`` / ``(N, 4, 4)`` (or one ``(7,)`` / ``(4, 4)``) from seeds ``q0``.
 
-        Returns an :class:`IKResult` of batch size ``N`` (1 for a single target).
+        Returns an :class:`IKResult` of batch size ``N`` (1 for a single target). Target ``i`` of a batch
+        gets the same answer as a single call with that target and seed (same restart stream) only when
+        ``seed`` and the call count agree; with the same solver state, results are deterministic.
         """
         self._calls += 1
-        T, Q0, single = prepare(self.chain, targets, q0, self.seed + self._calls)
+        if self.time_budget is None and q0 is not None:
+            r = self._single(targets, q0)
+            if r is not None:
+                return r
+        T, Q0, single = self._prepare(targets, q0)
         N = T.shape[0]
         n = self.chain.dof
         q = np.empty((N, n))
         if N == 1 and self.time_budget is None:
             s, pe, re, it = lm_solve_one(T[0], Q0[0], *self._args, self.tol_position, self._tol_r,
                                          self.max_iterations, self.iterations_per_try, self.nearest,
-                                         self.seed * 1_000_003 + self._calls, q[0])
+                                         self.seed * 1_000_003 + self._calls, q[0], *self._stall)
             return IKResult(q, np.array([s]), np.array([pe]), np.array([re]), np.array([it]))
         succ = np.zeros(N, bool)
         perr = np.full(N, np.inf)
         rerr = np.full(N, np.inf)
         iters = np.zeros(N, np.int64)
-        seeds = (self.seed * 1_000_003 + self._calls) * 7919 + np.arange(N, dtype=np.uint64)
+        seeds = np.full(N, self.seed * 1_000_003 + self._calls, dtype=np.uint64)
         if self.time_budget is None:
             lm_solve_batch(T, Q0, *self._args, self.tol_position, self._tol_r, self.max_iterations,
-                           self.iterations_per_try, self.nearest, seeds, q, succ, perr, rerr, iters)
+                           self.iterations_per_try, self.nearest, seeds, q, succ, perr, rerr, iters, *self._stall)
             return IKResult(q, succ, perr, rerr, iters)
         # time-budgeted: passes of one try each, only over the targets still unsolved
         deadline = time.perf_counter() + self.time_budget
@@ -118,7 +152,7 @@ class LevenbergMarquardt(IKSolver):
             ib = np.zeros(todo.size, np.int64)
             lm_solve_batch(T[todo], np.ascontiguousarray(start[todo]), *self._args, self.tol_position,
                            self._tol_r, self.iterations_per_try, self.iterations_per_try, self.nearest,
-                           seeds[todo] + np.uint64(p) * np.uint64(104729), qb, sb, pb, rb, ib)
+                           seeds[todo] + np.uint64(p) * np.uint64(104729), qb, sb, pb, rb, ib, *self._stall)
             better = pb + rb < perr[todo] + rerr[todo]
             upd = todo[better | sb]
             sel = better | sb
@@ -131,6 +165,16 @@ class LevenbergMarquardt(IKSolver):
             rng = np.random.default_rng(self.seed + 7 * p)
             start[todo] = rng.uniform(self.chain.finite_lower, self.chain.finite_upper, (todo.size, n))
         return IKResult(q, succ, perr, rerr, iters)
+
+
+    def _prepare(self, targets, q0):
+        """General validation; ``(N, 7)`` targets are converted by the same numba code as the fast path,
+        so a batch gives bit-identical answers to single calls."""
+        T, Q0, single = prepare(self.chain, targets, q0, self.seed + self._calls)
+        t = np.asarray(targets)
+        if t.ndim in (1, 2) and t.shape[-1] == 7 and T.shape[0]:
+            K.pose7_batch_to_matrix(np.ascontiguousarray(t.reshape(-1, 7), dtype=np.float64), T)
+        return T, Q0, single
 
 
 def warmup() -> None:

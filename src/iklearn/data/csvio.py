@@ -1,0 +1,101 @@
+"""Small CSV readers and writers for poses, configurations and IK solutions (header row required).
+
+Poses have the columns ``x,y,z,qx,qy,qz,qw`` (m, scalar-last quaternion); configurations ``q0..q{n-1}``
+(rad / m). Extra columns are ignored; missing ones, non-numbers and NaN/inf raise
+:class:`~iklearn.errors.DataFormatError`. Writers are atomic (temp file + rename).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from iklearn._io import atomic_path
+from iklearn.errors import DataFormatError
+
+POSE_COLUMNS = ("x", "y", "z", "qx", "qy", "qz", "qw")
+
+
+def _read(path: str | os.PathLike, columns: Sequence[str]) -> np.ndarray:
+    p = Path(path)
+    if not p.is_file():
+        raise DataFormatError(f"CSV file not found: {p}")
+    try:
+        with open(p, newline="", encoding="utf-8") as f:
+            rows = list(csv.reader(f))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise DataFormatError(f"cannot read CSV file {p}: {exc}") from None
+    rows = [r for r in rows if any(c.strip() for c in r)]
+    if not rows:
+        raise DataFormatError(f"{p} is empty; expected a header row with columns {','.join(columns)}")
+    header = [h.strip() for h in rows[0]]
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise DataFormatError(
+            f"{p} lacks column(s) {','.join(missing)}; expected {','.join(columns)} (found {','.join(header)})"
+        )
+    idx = [header.index(c) for c in columns]
+    out = np.empty((len(rows) - 1, len(columns)))
+    for r, row in enumerate(rows[1:]):
+        try:
+            out[r] = [float(row[i]) for i in idx]
+        except (ValueError, IndexError):
+            raise DataFormatError(f"{p} line {r + 2}: expected numbers in columns {','.join(columns)}") from None
+    if out.size and not np.isfinite(out).all():
+        r = int(np.argwhere(~np.isfinite(out))[0, 0])
+        raise DataFormatError(f"{p} line {r + 2}: NaN or inf")
+    return out
+
+
+def read_poses_csv(path: str | os.PathLike) -> np.ndarray:
+    """``(N, 7)`` poses ``[x, y, z, qx, qy, qz, qw]`` from a CSV with those column names."""
+    return _read(path, POSE_COLUMNS)
+
+
+def read_configurations_csv(path: str | os.PathLike, dof: int) -> np.ndarray:
+    """``(N, dof)`` configurations from a CSV with columns ``q0..q{dof-1}``."""
+    return _read(path, [f"q{i}" for i in range(dof)])
+
+
+def write_csv(path: str | os.PathLike, columns: Sequence[str], data: np.ndarray, *, make_parents: bool = False) -> Path:
+    """Write ``data`` ``(N, len(columns))`` under a header row, atomically; floats with 17 significant digits."""
+    data = np.asarray(data)
+    if data.ndim != 2 or data.shape[1] != len(columns):
+        raise DataFormatError(f"expected {len(columns)} columns of data, got shape {data.shape}")
+    with atomic_path(path, make_parents=make_parents) as tmp:
+        with open(tmp, "w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(columns)
+            for row in data:
+                w.writerow([_fmt(v) for v in row])
+    return Path(path)
+
+
+def _fmt(v) -> str:
+    if isinstance(v, (bool, np.bool_)):
+        return "1" if v else "0"
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    return repr(float(v))
+
+
+def write_poses_csv(path: str | os.PathLike, poses: np.ndarray, **kw) -> Path:
+    """Write ``(N, 7)`` poses with the columns ``x,y,z,qx,qy,qz,qw``."""
+    return write_csv(path, POSE_COLUMNS, np.asarray(poses, float), **kw)
+
+
+def write_solutions_csv(path: str | os.PathLike, result, **kw) -> Path:
+    """Write an :class:`~iklearn.solvers.result.IKResult` as ``q0..q{n-1},success,position_error,rotation_error,iterations``."""
+    q = np.asarray(result.q, float)
+    cols = [f"q{i}" for i in range(q.shape[1])] + ["success", "position_error", "rotation_error", "iterations"]
+    data = np.empty((q.shape[0], len(cols)), dtype=object)
+    data[:, : q.shape[1]] = q
+    data[:, -4] = np.asarray(result.success, bool)
+    data[:, -3] = np.asarray(result.position_error, float)
+    data[:, -2] = np.asarray(result.rotation_error, float)
+    data[:, -1] = np.asarray(result.iterations, np.int64)
+    return write_csv(path, cols, data, **kw)

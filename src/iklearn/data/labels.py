@@ -1,0 +1,165 @@
+"""Labels for reachability/conditioning classifiers (paper 001).
+
+Four classes: ``0`` unreachable, ``1`` reachable but near-singular, ``2`` adequately conditioned,
+``3`` high manipulability. Reachable samples are split on the inverse condition number of the Jacobian
+``1/kappa = sigma_min / sigma_max`` (bottom 20 %, middle 60 %, top 20 % by default); unreachable poses are
+sampled half inside and half outside the arm's reach sphere and kept only when no reachable sample lies
+close (KD-tree) and a numerical IK solver with several restarts also fails.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from iklearn.data.sampling import DataArgumentError, check_size
+from iklearn.robot.chain import Chain
+
+UNREACHABLE, NEAR_SINGULAR, ADEQUATE, HIGH_MANIPULABILITY = 0, 1, 2, 3
+CLASS_NAMES: tuple[str, ...] = ("unreachable", "near_singular", "adequate", "high_manipulability")
+
+
+def conditioning_labels(
+    inverse_condition: np.ndarray,
+    thresholds: tuple[float, float] | None = None,
+    percentiles: tuple[float, float, float] = (20, 60, 20),
+) -> tuple[np.ndarray, tuple[float, float]]:
+    """Conditioning classes 1/2/3 from the inverse condition number.
+
+    Parameters
+    ----------
+    inverse_condition : (N,) values in [0, 1]
+    thresholds : (t_low, t_high), optional
+        Fixed thresholds. ``ic < t_low`` -> 1 (near-singular), ``t_low <= ic < t_high`` -> 2 (adequate),
+        ``ic >= t_high`` -> 3 (high manipulability). When omitted they are the percentiles below.
+    percentiles : (p_low, p_mid, p_high), summing to 100
+        Shares of the three classes when the thresholds come from the data: ``t_low`` is the ``p_low``-th
+        percentile and ``t_high`` the ``(p_low + p_mid)``-th.
+
+    Returns
+    -------
+    labels : (N,) int8 in {1, 2, 3}
+    thresholds : (t_low, t_high) actually used (store them with the dataset to label new data alike)
+    """
+    ic = np.asarray(inverse_condition, float)
+    if ic.ndim != 1 or ic.shape[0] == 0:
+        raise DataArgumentError(f"inverse_condition must be a non-empty (N,) array, got shape {ic.shape}")
+    if not np.isfinite(ic).all():
+        raise DataArgumentError("inverse_condition contains NaN or inf")
+    if thresholds is None:
+        p = np.asarray(percentiles, float)
+        if p.shape != (3,) or (p < 0).any() or abs(p.sum() - 100.0) > 1e-9:
+            raise DataArgumentError(f"percentiles must be three non-negative shares summing to 100, got {percentiles}")
+        lo, hi = np.percentile(ic, [p[0], p[0] + p[1]])
+    else:
+        t = np.asarray(thresholds, float)
+        if t.shape != (2,) or not np.isfinite(t).all() or t[0] > t[1]:
+            raise DataArgumentError(f"thresholds must be (t_low, t_high) with t_low <= t_high, got {thresholds}")
+        lo, hi = t
+    labels = np.full(ic.shape[0], ADEQUATE, dtype=np.int8)
+    labels[ic < lo] = NEAR_SINGULAR
+    labels[ic >= hi] = HIGH_MANIPULABILITY
+    return labels, (float(lo), float(hi))
+
+
+def _ball(rng: np.random.Generator, m: int, r0: float, r1: float) -> np.ndarray:
+    """``m`` points uniform (by volume) in the spherical shell ``r0 <= |p| <= r1`` about the origin."""
+    d = rng.normal(size=(m, 3))
+    d /= np.linalg.norm(d, axis=1, keepdims=True)
+    r = np.cbrt(rng.uniform(r0**3, r1**3, m))
+    return d * r[:, None]
+
+
+def unreachable_poses(
+    chain: Chain,
+    n: int,
+    reachable_positions: np.ndarray,
+    seed: int = 0,
+    solver=None,
+    restarts: int = 8,
+    *,
+    min_distance: float | None = None,
+    outside_factor: float = 1.5,
+    max_rounds: int = 50,
+) -> np.ndarray:
+    """Sample ``n`` poses the robot cannot reach.
+
+    Candidates have uniformly random orientations; half of them have positions uniform in the reach sphere
+    (radius ``r`` = the farthest reachable sample from the base origin), half in the shell
+    ``[r, outside_factor * r]``. A candidate is kept when the KD-tree over ``reachable_positions`` finds no
+    sample within ``min_distance`` **and** the IK solver fails on it (candidates beyond ``chain.reach()``, a
+    proven upper bound, skip the solver).
+
+    Parameters
+    ----------
+    chain : Chain
+    n : int, > 0
+    reachable_positions : (M, 3) positions of reachable samples (m), e.g. ``dataset.pose[:, :3]``
+    seed : int
+    solver : object with ``.solve(targets (N, 4, 4)) -> IKResult``, optional
+        Default: :class:`~iklearn.solvers.lm.LevenbergMarquardt` with ``restarts`` random restarts of
+        100 iterations each.
+    restarts : int
+        Restarts of the default solver.
+    min_distance : float, m, optional
+        KD-tree radius. Default: 3 x the median nearest-neighbour spacing of the reachable set (on a
+        subsample of at most 20,000 points), so the filter adapts to the sampling density.
+    max_rounds : int
+        Give up (error) after this many rounds of candidates if still short of ``n``.
+
+    Returns
+    -------
+    (n, 7) poses ``[x, y, z, qx, qy, qz, qw]``: the first ``n // 2`` inside the reach sphere, the rest outside.
+    """
+    from scipy.spatial import cKDTree
+    from scipy.spatial.transform import Rotation
+
+    from iklearn.errors import IKLearnError
+    from iklearn.kinematics.pose import pose7_to_matrix
+
+    n = check_size(n)
+    P = np.asarray(reachable_positions, float)
+    if P.ndim != 2 or P.shape[1] != 3 or P.shape[0] < 2 or not np.isfinite(P).all():
+        raise DataArgumentError(f"reachable_positions must be a finite (M >= 2, 3) array, got shape {P.shape}")
+    if restarts < 1:
+        raise DataArgumentError(f"restarts must be >= 1, got {restarts}")
+    tree = cKDTree(P)
+    rng = np.random.default_rng([seed, 0x0B5])
+    if min_distance is None:
+        sub = P[rng.choice(P.shape[0], min(P.shape[0], 20_000), replace=False)]
+        d, _ = cKDTree(sub).query(sub, k=2)
+        min_distance = 3.0 * float(np.median(d[:, 1])) * (sub.shape[0] / P.shape[0]) ** (1 / 3)
+    if solver is None:
+        from iklearn.solvers.lm import LevenbergMarquardt
+
+        solver = LevenbergMarquardt(chain, max_iterations=100 * restarts, iterations_per_try=100, seed=seed)
+    r = float(np.linalg.norm(P, axis=1).max())
+    hard = chain.reach()
+    want = {"inside": n // 2, "outside": n - n // 2}
+    shells = {"inside": (0.0, r), "outside": (r, outside_factor * r)}
+    found: dict[str, list[np.ndarray]] = {"inside": [], "outside": []}
+    for _ in range(max_rounds):
+        for part in ("inside", "outside"):
+            have = sum(len(a) for a in found[part])
+            if have >= want[part]:
+                continue
+            m = max(64, 2 * (want[part] - have))
+            pos = _ball(rng, m, *shells[part])
+            quat = Rotation.random(m, random_state=rng).as_quat()
+            quat[quat[:, 3] < 0] *= -1
+            cand = np.column_stack([pos, quat])
+            cand = cand[tree.query(pos, k=1)[0] > min_distance]
+            if cand.shape[0] == 0:
+                continue
+            need_ik = np.linalg.norm(cand[:, :3], axis=1) <= hard
+            keep = ~need_ik
+            if need_ik.any():
+                res = solver.solve(pose7_to_matrix(cand[need_ik]))
+                keep[np.flatnonzero(need_ik)[~np.asarray(res.success, bool)]] = True
+            found[part].append(cand[keep])
+        if all(sum(len(a) for a in found[p]) >= want[p] for p in want):
+            break
+    else:
+        got = {p: sum(len(a) for a in found[p]) for p in want}
+        raise IKLearnError(f"found only {got} unreachable poses of {want} after {max_rounds} rounds")
+    parts = [np.concatenate(found[p])[: want[p]] for p in ("inside", "outside") if want[p]]
+    return np.concatenate(parts, axis=0)

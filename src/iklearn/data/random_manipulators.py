@@ -1,0 +1,306 @@
+"""Random spherical-wrist manipulators and their reachability / Jacobian datasets (M3, paper 004).
+
+The arms are 6-DOF, standard DH, ``alpha = [pi/2, 0, -pi/2, pi/2, -pi/2, 0]``, ``d = [0, 0, d3, d4, 0, 0]``,
+``a = [0, a2, a3, 0, 0, 0]`` with ``d3, d4, a2, a3 ~ U[0, 0.5]`` m (a PUMA-like family). Poses: position
+``~ U[-0.4, 0.4]^3`` m, orientation ``R = Rx(r) Ry(p) Rz(y)`` (intrinsic XYZ Euler angles) with
+``r, p, y ~ U[0, 2 pi)``.
+
+Such an arm has a closed-form IK (:func:`analytic_ik`): the wrist centre (the tip position, since
+``d5 = d6 = 0``) fixes joints 1-3 (shoulder sign x elbow sign: 4 branches), the orientation fixes joints
+4-6 (2 wrist branches), so a reachable pose has up to 8 solutions, each with its own Jacobian.
+
+Labels (``branch=``):
+
+* ``"canonical"`` -- the well-defined label: branch 0 of :func:`analytic_ik` (shoulder ``u >= 0``,
+  elbow ``sin(q3 + atan2(d4, a3)) >= 0``, wrist ``sin(q5) >= 0``); if limits exclude it, the first
+  valid branch in the fixed order 0..7.
+* ``"solver"`` -- the paper's kind of label: whichever solution a numerical solver started from a random
+  guess happens to return. Emulated by a uniformly random valid branch per sample (seeded), which is what
+  random-restart IK converges to on these arms; it caps any regressor (see the experiment).
+
+Feature layouts (our reading of the paper's tables II-V; 0-based columns):
+
+* ``kine`` (24): 0-5 ``d1..d6``, 6-11 ``a1..a6``, 12-17 ``alpha1..alpha6`` (so columns 2, 3, 7, 8 are
+  ``d3, d4, a2, a3`` and 0, 1, 4-6, 9-17 are constant, as table II says), 18-20 position (m),
+  21-23 XYZ Euler angles (rad).
+* ``dyna`` (96): the 18 DH columns, then per-link dynamics that do not affect kinematics (distractors, as
+  in M3's ``randDyna``): 18-23 mass ``U[0, 10]``, 24-41 centre of mass ``U[-0.05, 0.05]`` (3 per link),
+  42-59 inertia diagonal ``U[0, 1]`` (3 per link), 60-65 viscous friction ``U[0, 0.005]``, 66-77 Coulomb
+  friction (pairs ``U[0, 0.5]``, ``U[-0.5, 0]``), 78-83 gear ratio ``U[-50, 50]``, 84-89 motor inertia
+  ``U[0, 5e-4]``, 90-92 position, 93-95 Euler angles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+ALPHA = np.array([np.pi / 2, 0.0, -np.pi / 2, np.pi / 2, -np.pi / 2, 0.0])
+N_KINE = 24
+N_DYNA = 96
+Branch = Literal["canonical", "solver"]
+Layout = Literal["kine", "dyna"]
+
+
+# ----------------------------------------------------------------------------------------------- sampling
+def sample_dh(n: int, rng: np.random.Generator, low: float = 0.0, high: float = 0.5) -> np.ndarray:
+    """``(n, 4)`` random ``[d3, d4, a2, a3]`` (m), each ``U[low, high]``."""
+    return rng.uniform(low, high, size=(n, 4))
+
+
+def dh_table(params: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(n, 4)`` ``[d3, d4, a2, a3]`` -> ``d, a, alpha`` each ``(n, 6)``."""
+    p = np.atleast_2d(np.asarray(params, float))
+    n = p.shape[0]
+    d = np.zeros((n, 6))
+    a = np.zeros((n, 6))
+    d[:, 2], d[:, 3], a[:, 1], a[:, 2] = p[:, 0], p[:, 1], p[:, 2], p[:, 3]
+    return d, a, np.tile(ALPHA, (n, 1))
+
+
+def to_chain(params: np.ndarray, lower=None, upper=None):
+    """One arm ``(4,)`` ``[d3, d4, a2, a3]`` as an :class:`iklearn.robot.Chain` (standard DH)."""
+    from iklearn.robot import from_dh
+
+    d, a, al = dh_table(np.asarray(params, float).reshape(1, 4))
+    return from_dh(a[0], d[0], al[0], convention="standard", lower=lower, upper=upper, name="m3_arm")
+
+
+def euler_xyz_to_matrix(e: np.ndarray) -> np.ndarray:
+    """``(n, 3)`` intrinsic XYZ Euler angles (rad) -> ``(n, 3, 3)`` ``Rx(e0) Ry(e1) Rz(e2)``."""
+    c, s = np.cos(e), np.sin(e)
+    c0, c1, c2 = c[:, 0], c[:, 1], c[:, 2]
+    s0, s1, s2 = s[:, 0], s[:, 1], s[:, 2]
+    R = np.empty((e.shape[0], 3, 3))
+    R[:, 0, 0] = c1 * c2
+    R[:, 0, 1] = -c1 * s2
+    R[:, 0, 2] = s1
+    R[:, 1, 0] = c0 * s2 + s0 * s1 * c2
+    R[:, 1, 1] = c0 * c2 - s0 * s1 * s2
+    R[:, 1, 2] = -s0 * c1
+    R[:, 2, 0] = s0 * s2 - c0 * s1 * c2
+    R[:, 2, 1] = s0 * c2 + c0 * s1 * s2
+    R[:, 2, 2] = c0 * c1
+    return R
+
+
+def matrix_to_euler_xyz(R: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`euler_xyz_to_matrix`, angles wrapped to ``[0, 2 pi)``."""
+    e1 = np.arcsin(np.clip(R[:, 0, 2], -1.0, 1.0))
+    e0 = np.arctan2(-R[:, 1, 2], R[:, 2, 2])
+    e2 = np.arctan2(-R[:, 0, 1], R[:, 0, 0])
+    return np.mod(np.stack([e0, e1, e2], axis=1), 2 * np.pi)
+
+
+def sample_poses(n: int, rng: np.random.Generator, radius: float = 0.4) -> np.ndarray:
+    """``(n, 6)`` ``[x, y, z, r, p, y]``: position ``U[-radius, radius]^3`` m, XYZ Euler ``U[0, 2 pi)^3``."""
+    return np.hstack([rng.uniform(-radius, radius, (n, 3)), rng.uniform(0, 2 * np.pi, (n, 3))])
+
+
+# ----------------------------------------------------------------------------------- kinematics (batched)
+def fk_jacobian(params: np.ndarray, q: np.ndarray, frame: Literal["world", "tip"] = "world"):
+    """Batched FK and geometric Jacobian, one arm per row (vectorised numpy, no per-arm Chain).
+
+    Parameters
+    ----------
+    params : (n, 4) ``[d3, d4, a2, a3]`` (m)
+    q : (n, 6) joint angles (rad)
+
+    Returns
+    -------
+    T : (n, 4, 4) tip poses; J : (n, 6, 6) Jacobians, linear rows first (``frame='tip'``: ``R^T`` applied
+    to both blocks, as :func:`iklearn.kinematics.jacobian`).
+    """
+    d, a, al = dh_table(params)
+    n = q.shape[0]
+    T = np.tile(np.eye(4), (n, 1, 1))
+    P = np.zeros((n, 6, 3))
+    Z = np.zeros((n, 6, 3))
+    for i in range(6):
+        P[:, i] = T[:, :3, 3]
+        Z[:, i] = T[:, :3, 2]
+        ct, st = np.cos(q[:, i]), np.sin(q[:, i])
+        ca, sa = np.cos(al[:, i]), np.sin(al[:, i])
+        A = np.zeros((n, 4, 4))
+        A[:, 0, 0], A[:, 0, 1], A[:, 0, 2], A[:, 0, 3] = ct, -st * ca, st * sa, a[:, i] * ct
+        A[:, 1, 0], A[:, 1, 1], A[:, 1, 2], A[:, 1, 3] = st, ct * ca, -ct * sa, a[:, i] * st
+        A[:, 2, 1], A[:, 2, 2], A[:, 2, 3] = sa, ca, d[:, i]
+        A[:, 3, 3] = 1.0
+        T = T @ A
+    J = np.empty((n, 6, 6))
+    J[:, :3, :] = np.cross(Z, T[:, None, :3, 3] - P).transpose(0, 2, 1)
+    J[:, 3:, :] = Z.transpose(0, 2, 1)
+    if frame == "tip":
+        Rt = T[:, :3, :3].transpose(0, 2, 1)
+        J = np.concatenate([Rt @ J[:, :3], Rt @ J[:, 3:]], axis=1)
+    return T, J
+
+
+def analytic_ik(params: np.ndarray, pose: np.ndarray, eps: float = 1e-12):
+    """Closed-form IK, all 8 branches.
+
+    Parameters
+    ----------
+    params : (n, 4) ``[d3, d4, a2, a3]`` (m)
+    pose : (n, 6) ``[x, y, z, r, p, y]`` (m, rad; XYZ Euler) or (n, 4, 4) transforms
+
+    Returns
+    -------
+    q : (n, 8, 6) joint angles wrapped to ``(-pi, pi]``; branch ``b`` = ``4*s + 2*e + w`` with ``s`` the
+        shoulder (0: ``u >= 0``), ``e`` the elbow (0: ``sin(q3 + atan2(d4, a3)) >= 0``), ``w`` the wrist
+        (0: ``sin q5 >= 0``). Branches of unreachable poses are NaN.
+    reachable : (n,) bool -- the wrist centre is inside the arm's annulus (no joint limits).
+    """
+    p = np.atleast_2d(np.asarray(params, float))
+    pose = np.asarray(pose, float)
+    if pose.ndim == 3:
+        pos, R = pose[:, :3, 3], pose[:, :3, :3]
+    else:
+        pos, R = pose[:, :3], euler_xyz_to_matrix(pose[:, 3:6])
+    d3, d4, a2, a3 = p[:, 0], p[:, 1], p[:, 2], p[:, 3]
+    n = p.shape[0]
+    px, py, pz = pos[:, 0], pos[:, 1], pos[:, 2]
+    L = np.hypot(a3, d4)
+    phi = np.arctan2(d4, a3)
+    u2 = px**2 + py**2 - d3**2
+    c3p = (u2 + pz**2 - a2**2 - L**2) / np.maximum(2 * a2 * L, eps)
+    reachable = (u2 >= 0) & (np.abs(c3p) <= 1.0)
+    u_abs = np.sqrt(np.maximum(u2, 0.0))
+    s3p_abs = np.sqrt(np.maximum(1 - np.clip(c3p, -1, 1) ** 2, 0.0))
+    q = np.full((n, 8, 6), np.nan)
+    for s in range(2):
+        u = u_abs if s == 0 else -u_abs
+        q1 = np.arctan2(py, px) - np.arctan2(-d3, u)
+        for e in range(2):
+            s3p = s3p_abs if e == 0 else -s3p_abs
+            q3p = np.arctan2(s3p, np.clip(c3p, -1, 1))
+            q2 = np.arctan2(pz, u) - np.arctan2(L * s3p, a2 + L * np.cos(q3p))
+            q3 = q3p - phi
+            q123 = np.stack([q1, q2, q3, np.zeros(n), np.zeros(n), np.zeros(n)], axis=1)
+            T3 = _fk3(p, q123)
+            M = T3.transpose(0, 2, 1) @ R  # R36 = Rz(q4) Ry(-q5) Rz(q6)
+            s5 = np.sqrt(np.maximum(1 - np.clip(M[:, 2, 2], -1, 1) ** 2, 0.0))
+            for w in range(2):
+                sg = 1.0 if w == 0 else -1.0
+                q5 = np.arctan2(sg * s5, M[:, 2, 2])
+                q4 = np.arctan2(-sg * M[:, 1, 2], -sg * M[:, 0, 2])
+                q6 = np.arctan2(-sg * M[:, 2, 1], sg * M[:, 2, 0])
+                sing = s5 < 1e-9  # wrist singular: only q4 + q6 matters; put it all in q6
+                if np.any(sing):
+                    q4 = np.where(sing, 0.0, q4)
+                    q6 = np.where(sing, np.arctan2(M[:, 1, 0], M[:, 0, 0]), q6)
+                b = 4 * s + 2 * e + w
+                q[:, b] = np.stack([q1, q2, q3, q4, q5, q6], axis=1)
+    q = _wrap(q)
+    q[~reachable] = np.nan
+    return q, reachable
+
+
+def _wrap(q: np.ndarray) -> np.ndarray:
+    return np.pi - np.mod(np.pi - q, 2 * np.pi)  # (-pi, pi]
+
+
+def _fk3(params: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Rotation of frame 3 ``(n, 3, 3)`` (only joints 1-3 matter)."""
+    T, _ = fk_jacobian(params, q[:, :6] * np.array([1, 1, 1, 0, 0, 0]), "world")
+    # frame 3 = tip with q4..q6 = 0 minus the constant wrist twist Rx(pi/2) Rx(-pi/2) = I
+    return T[:, :3, :3]
+
+
+def select_branch(q_all: np.ndarray, branch: Branch, rng: np.random.Generator | None = None,
+                  lower: np.ndarray | None = None, upper: np.ndarray | None = None):
+    """Pick one solution per sample among the valid (finite, within limits) branches.
+
+    Returns ``(q (n, 6), ok (n,) bool)``; rows without a valid branch are NaN with ``ok`` False.
+    """
+    valid = np.all(np.isfinite(q_all), axis=2)
+    if lower is not None:
+        valid &= np.all(q_all >= np.asarray(lower) - 1e-12, axis=2)
+    if upper is not None:
+        valid &= np.all(q_all <= np.asarray(upper) + 1e-12, axis=2)
+    ok = valid.any(axis=1)
+    if branch == "canonical":
+        idx = np.argmax(valid, axis=1)
+    elif branch == "solver":
+        rng = rng if rng is not None else np.random.default_rng(0)
+        score = np.where(valid, rng.random(valid.shape), -1.0)
+        idx = np.argmax(score, axis=1)
+    else:
+        raise ValueError(f"branch must be 'canonical' or 'solver', got {branch!r}")
+    q = q_all[np.arange(q_all.shape[0]), idx]
+    q[~ok] = np.nan
+    return q, ok
+
+
+# ------------------------------------------------------------------------------------------ features
+def features(params: np.ndarray, pose: np.ndarray, layout: Layout = "kine",
+             rng: np.random.Generator | None = None) -> np.ndarray:
+    """Feature rows ``(n, 24)`` (``kine``) or ``(n, 96)`` (``dyna``); see the module docstring."""
+    d, a, al = dh_table(params)
+    n = d.shape[0]
+    if layout == "kine":
+        return np.hstack([d, a, al, pose])
+    if layout != "dyna":
+        raise ValueError(f"layout must be 'kine' or 'dyna', got {layout!r}")
+    rng = rng if rng is not None else np.random.default_rng(0)
+    tc = np.empty((n, 12))
+    tc[:, 0::2] = rng.uniform(0, 0.5, (n, 6))
+    tc[:, 1::2] = rng.uniform(-0.5, 0, (n, 6))
+    dyn = [rng.uniform(0, 10, (n, 6)), rng.uniform(-0.05, 0.05, (n, 18)), rng.uniform(0, 1, (n, 18)),
+           rng.uniform(0, 0.005, (n, 6)), tc, rng.uniform(-50, 50, (n, 6)), rng.uniform(0, 5e-4, (n, 6))]
+    return np.hstack([d, a, al, *dyn, pose])
+
+
+@dataclass
+class M3Dataset:
+    """One M3-style dataset. ``X`` (n, 24|96) features, ``reachable`` (n,) labels, ``params`` (n, 4),
+    ``pose`` (n, 6), ``arm`` (n,) arm index (for splits by manipulator), ``q`` (n, 6) label solution
+    (NaN where unreachable), ``J`` (n, 36) flattened Jacobian row-major (NaN where unreachable)."""
+
+    X: np.ndarray
+    reachable: np.ndarray
+    params: np.ndarray
+    pose: np.ndarray
+    arm: np.ndarray
+    q: np.ndarray
+    J: np.ndarray
+    layout: str
+    frame: str
+    branch: str
+
+
+def make_dataset(n: int, *, n_arms: int | None = None, layout: Layout = "kine", frame: str = "tip",
+                 branch: Branch = "canonical", only_reachable: bool = False, lower=None, upper=None,
+                 pose_radius: float = 0.4, seed: int = 0) -> M3Dataset:
+    """Sample ``n`` (arm, pose) pairs with labels, vectorised.
+
+    ``n_arms`` arms are drawn (default ``n``: one per sample, as M3 does) and poses assigned to them in
+    turn. ``only_reachable`` keeps drawing poses until ``n`` reachable ones exist (the ``jacob*`` files).
+    ``lower``/``upper`` are joint limits (rad) for the IK; default none (full rotation).
+    """
+    rng = np.random.default_rng(seed)
+    n_arms = n if n_arms is None else int(n_arms)
+    arms = sample_dh(n_arms, rng)
+    chunks: list[tuple] = []
+    have = 0
+    while have < n:
+        m = n - have if not only_reachable else int(1.8 * (n - have)) + 16
+        arm = rng.integers(0, n_arms, m) if n_arms < n or only_reachable else np.arange(have, have + m) % n_arms
+        prm = arms[arm]
+        pose = sample_poses(m, rng, pose_radius)
+        q_all, _ = analytic_ik(prm, pose)
+        q, ok = select_branch(q_all, branch, rng, lower, upper)
+        if only_reachable:
+            arm, prm, pose, q, ok = arm[ok], prm[ok], pose[ok], q[ok], ok[ok]
+        take = min(n - have, len(ok))
+        chunks.append((arm[:take], prm[:take], pose[:take], q[:take], ok[:take]))
+        have += take
+    arm, prm, pose, q, ok = (np.concatenate(c) for c in zip(*chunks))
+    J = np.full((n, 36), np.nan)
+    if ok.any():
+        _, Jk = fk_jacobian(prm[ok], q[ok], frame)  # type: ignore[arg-type]
+        J[ok] = Jk.reshape(-1, 36)
+    X = features(prm, pose, layout, rng)
+    return M3Dataset(X, ok, prm, pose, arm, q, J, layout, frame, branch)

@@ -1,0 +1,167 @@
+"""Workspace maps of any robot: reachability and manipulability/conditioning, from sampling or a model.
+
+A map is a 2-D grid on a slab of the workspace (``plane`` 'xy', 'xz' or 'yz', at ``offset`` m along the third
+axis, ``thickness`` m thick). From sampling, a cell's *reachability* is 1 when any sampled tip position falls
+in it (positional reachability: any orientation), and its *metric* is the mean of a manipulability metric over
+those samples. From a learned reachability model, the cell value is the model's probability at the cell
+centre. :func:`plot_workspace` draws both side by side, plus a 3-D point cloud, as one PNG.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from iklearn.data.sampling import DataArgumentError, check_size
+from iklearn.robot.chain import Chain
+
+_PLANES = {"xy": (0, 1, 2), "xz": (0, 2, 1), "yz": (1, 2, 0)}
+METRICS = ("yoshikawa", "inverse_condition", "isotropy", "condition")
+
+
+@dataclass(frozen=True, eq=False)
+class WorkspaceMap:
+    """A gridded slice. ``values`` (bins, bins) indexed [row = second axis, col = first axis], NaN where
+    nothing was sampled; ``extent`` (xmin, xmax, ymin, ymax) m of the two in-plane axes."""
+
+    plane: str
+    offset: float
+    values: np.ndarray
+    extent: tuple[float, float, float, float]
+    label: str
+
+
+def _check_plane(plane: str) -> tuple[int, int, int]:
+    if plane not in _PLANES:
+        raise DataArgumentError(f"unknown plane {plane!r}; expected one of {', '.join(_PLANES)}")
+    return _PLANES[plane]
+
+
+def _extent(chain: Chain, margin: float = 1.05) -> float:
+    return margin * chain.reach()
+
+
+def sample_workspace(chain: Chain, n: int = 200_000, seed: int = 0, sampler: str = "uniform") -> dict[str, np.ndarray]:
+    """Sampled tip positions ``(n, 3)`` (key ``position``) and metrics ``(n,)`` (keys of :data:`METRICS`)."""
+    from iklearn.data.dataset import compute_samples
+    from iklearn.data.sampling import sample_joints
+
+    d = compute_samples(chain, sample_joints(chain, check_size(n), sampler, seed))
+    return {"position": d["pose"][:, :3], **{k: d[k] for k in METRICS}}
+
+
+def sampled_map(samples: dict[str, np.ndarray], plane: str = "xz", offset: float = 0.0,
+                thickness: float | None = None, bins: int = 80, metric: str | None = None,
+                half_width: float | None = None) -> WorkspaceMap:
+    """Grid a slab of sampled positions: reachability (``metric=None``) or the mean of ``metric`` per cell."""
+    a, b, c = _check_plane(plane)
+    P = samples["position"]
+    R = half_width or 1.05 * float(np.abs(P).max())
+    thickness = thickness or 2 * R / bins * 4  # a slab four cells thick
+    slab = np.abs(P[:, c] - offset) <= thickness / 2
+    edges = np.linspace(-R, R, check_size(bins, "bins") + 1)
+    cnt, _, _ = np.histogram2d(P[slab, b], P[slab, a], bins=[edges, edges])
+    if metric is None:
+        vals, label = (cnt > 0).astype(float), "reachable (sampled)"
+    else:
+        if metric not in METRICS:
+            raise DataArgumentError(f"unknown metric {metric!r}; expected one of {', '.join(METRICS)}")
+        s, _, _ = np.histogram2d(P[slab, b], P[slab, a], bins=[edges, edges], weights=samples[metric][slab])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            vals = np.where(cnt > 0, s / np.maximum(cnt, 1), np.nan)
+        label = f"mean {metric} (sampled)"
+    return WorkspaceMap(plane, float(offset), vals, (-R, R, -R, R), label)
+
+
+def reachability_probability(model, poses: np.ndarray) -> np.ndarray:
+    """``(N,)`` probability of reachability from a callable ``poses -> (N,)`` or a classifier.
+
+    A classifier's ``predict_proba`` gives ``1 - P(class 0)`` when its ``classes_`` contain 0 (0 =
+    unreachable, as in :mod:`iklearn.data.labels`), else its last column.
+    """
+    if hasattr(model, "predict_proba"):
+        p = np.asarray(model.predict_proba(poses), float)
+        classes = list(getattr(model, "classes_", []))
+        if p.ndim == 2 and 0 in classes:
+            return 1.0 - p[:, classes.index(0)]
+        return p[:, -1] if p.ndim == 2 else p
+    if callable(model):
+        return np.asarray(model(poses), float).reshape(-1)
+    raise DataArgumentError("model must be callable (poses -> (N,) probability) or have predict_proba")
+
+
+def model_map(model: Callable | object, half_width: float, plane: str = "xz", offset: float = 0.0,
+              bins: int = 80, orientation=(0.0, 0.0, 0.0, 1.0), model_input: str = "pose7") -> WorkspaceMap:
+    """Grid of a learned model's reachability probability at the cell centres of a slice.
+
+    ``model_input`` 'pose7' feeds ``(N, 7)`` poses with the fixed quaternion ``orientation``; 'position'
+    feeds ``(N, 3)`` positions (compare this one with the sampled positional reachability).
+    """
+    a, b, c = _check_plane(plane)
+    edges = np.linspace(-half_width, half_width, check_size(bins, "bins") + 1)
+    mid = 0.5 * (edges[1:] + edges[:-1])
+    gb, ga = np.meshgrid(mid, mid, indexing="ij")
+    P = np.zeros((gb.size, 3))
+    P[:, a], P[:, b], P[:, c] = ga.ravel(), gb.ravel(), offset
+    if model_input == "position":
+        X = P
+    elif model_input == "pose7":
+        X = np.column_stack([P, np.tile(np.asarray(orientation, float), (P.shape[0], 1))])
+    else:
+        raise DataArgumentError(f"model_input must be 'pose7' or 'position', got {model_input!r}")
+    prob = reachability_probability(model, X)
+    if prob.shape != (P.shape[0],):
+        raise DataArgumentError(f"model returned shape {prob.shape}; expected ({P.shape[0]},)")
+    return WorkspaceMap(plane, float(offset), prob.reshape(bins, bins), (-half_width, half_width) * 2,
+                        "reachability probability (model)")
+
+
+def plot_workspace(chain: Chain, out: str | Path, *, n: int = 200_000, seed: int = 0, metric: str = "inverse_condition",
+                   planes: tuple[str, ...] = ("xy", "xz"), bins: int = 80, model=None, model_input: str = "pose7",
+                   orientation=(0.0, 0.0, 0.0, 1.0), cloud_points: int = 5000) -> Path:
+    """Write a PNG: per plane, the sampled reachability and ``metric`` slices (and the model's map beside
+    them when ``model`` is given), plus a 3-D point cloud of sampled tips coloured by ``metric``.
+
+    Returns the path written (atomically). Each slice passes through the mean sampled tip position (e.g. the
+    'xy' slice at the mean tip height), where the workspace is widest.
+    """
+    from iklearn._io import atomic_path
+    from iklearn.experiments.base import plt as _plt
+
+    if metric not in METRICS:
+        raise DataArgumentError(f"unknown metric {metric!r}; expected one of {', '.join(METRICS)}")
+    for p in planes:
+        _check_plane(p)
+    S = sample_workspace(chain, n, seed)
+    R = 1.05 * float(np.abs(S["position"]).max())
+    plt = _plt()
+    ncol = 3 if model is not None else 2
+    fig = plt.figure(figsize=(4.2 * ncol, 3.8 * (len(planes) + 1)))
+    for i, plane in enumerate(planes):
+        off = float(S["position"][:, _PLANES[plane][2]].mean())
+        maps = [sampled_map(S, plane, off, bins=bins, half_width=R),
+                sampled_map(S, plane, off, bins=bins, metric=metric, half_width=R)]
+        if model is not None:
+            maps.append(model_map(model, R, plane, off, bins=bins, orientation=orientation, model_input=model_input))
+        for j, m in enumerate(maps):
+            ax = fig.add_subplot(len(planes) + 1, ncol, i * ncol + j + 1)
+            im = ax.imshow(m.values, origin="lower", extent=m.extent, cmap="viridis" if j != 0 else "Greys",
+                           vmin=0 if j != 1 else None, vmax=1 if j != 1 else None)
+            ax.set_title(f"{plane} slice at {off:+.2f} m: {m.label}", fontsize=8)
+            ax.set_xlabel(f"{plane[0]} (m)")
+            ax.set_ylabel(f"{plane[1]} (m)")
+            fig.colorbar(im, ax=ax, fraction=0.046)
+    ax = fig.add_subplot(len(planes) + 1, ncol, len(planes) * ncol + 1, projection="3d")
+    k = min(cloud_points, S["position"].shape[0])
+    P = S["position"][:k]
+    sc = ax.scatter(P[:, 0], P[:, 1], P[:, 2], c=S[metric][:k], s=1, cmap="viridis")
+    ax.set_title(f"{chain.name}: sampled tips, colour = {metric}", fontsize=8)
+    fig.colorbar(sc, ax=ax, fraction=0.046)
+    fig.tight_layout()
+    with atomic_path(out) as tmp:
+        fig.savefig(tmp, format="png", dpi=90)
+    plt.close(fig)
+    return Path(out)

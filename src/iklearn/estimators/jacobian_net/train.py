@@ -1,0 +1,261 @@
+"""JacobianNet estimator: fit with the paper's cycle schedule, gated prediction, save/load without pickle.
+
+Schedule (paper 004, section VI-B): (1) pretrain encoder + estimation head (MSE); (2) train the confidence
+head (BCE) with the encoder frozen; (3) ``n_cycles`` cycles of confidence, confidence, estimation (the
+encoder frozen during the confidence phases, trained with the estimation head).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from iklearn.errors import ShapeError, require
+from iklearn.estimators.jacobian_net.model import Scalers, build_network
+
+KIND = "jacobian_net"
+
+
+@dataclass
+class GatedPrediction:
+    """``confidence`` (N,) in [0, 1]; ``accepted`` (N,) bool; ``jacobian`` (N, 6, 6), NaN where rejected."""
+
+    confidence: np.ndarray
+    accepted: np.ndarray
+    jacobian: np.ndarray
+
+
+@dataclass
+class History:
+    """One row per epoch: ``phase`` ('pretrain'|'confidence'|'estimation'), train and validation loss."""
+
+    phase: list[str] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+
+
+class JacobianNet:
+    """Confidence + Jacobian estimation network with a shared encoder (paper 004).
+
+    Parameters
+    ----------
+    encoder, confidence, estimation : hidden layer widths (each ``Linear-BN-PReLU-Dropout``)
+    dropout : dropout rate (the paper uses 0.5 in the encoder; see the experiment notes)
+    threshold : confidence threshold of the gate
+    optimizer : 'adam' | 'adamax' | 'nadam' | 'rmsprop' | 'adagrad' | 'sgd' | 'adadelta'
+    lr, batch_size, weight_decay : optimiser settings
+    pretrain_epochs, confidence_epochs, n_cycles, epochs_per_phase : the schedule
+    validation_split : fraction held out for the validation curves (0.2 in the paper)
+    n_threads : torch intra-op threads (None leaves torch's setting alone)
+    random_state : seed
+    """
+
+    def __init__(self, *, encoder: Sequence[int] = (256, 256, 128), confidence: Sequence[int] = (128, 64),
+                 estimation: Sequence[int] = (256, 128), dropout: float = 0.0, threshold: float = 0.5,
+                 optimizer: str = "adam", lr: float = 2e-3, batch_size: int = 512, weight_decay: float = 0.0,
+                 pretrain_epochs: int = 10, confidence_epochs: int = 6, n_cycles: int = 3,
+                 epochs_per_phase: int = 3, validation_split: float = 0.2, n_threads: int | None = 2,
+                 random_state: int = 0) -> None:
+        self.encoder = encoder
+        self.confidence = confidence
+        self.estimation = estimation
+        self.dropout = dropout
+        self.threshold = threshold
+        self.optimizer = optimizer
+        self.lr = lr
+        self.batch_size = batch_size
+        self.weight_decay = weight_decay
+        self.pretrain_epochs = pretrain_epochs
+        self.confidence_epochs = confidence_epochs
+        self.n_cycles = n_cycles
+        self.epochs_per_phase = epochs_per_phase
+        self.validation_split = validation_split
+        self.n_threads = n_threads
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------------------------------ fit
+    def _make(self, n_in: int, n_out: int):
+        return build_network(n_in, n_out, list(self.encoder), list(self.confidence), list(self.estimation),
+                             float(self.dropout))
+
+    def fit(self, X_conf: np.ndarray, y_conf: np.ndarray, X_est: np.ndarray, J_est: np.ndarray,
+            progress=None) -> "JacobianNet":
+        """Train on a confidence set and an estimation set (same feature layout).
+
+        Parameters
+        ----------
+        X_conf : (N, F) features; y_conf : (N,) reachable (bool / 0-1)
+        X_est : (M, F) features of reachable samples; J_est : (M, 36) or (M, 6, 6) Jacobians
+        """
+        torch = require("torch", "torch")
+        if self.n_threads is not None:
+            torch.set_num_threads(int(self.n_threads))
+        X_conf = np.asarray(X_conf, float)
+        X_est = np.asarray(X_est, float)
+        J_est = np.asarray(J_est, float).reshape(len(X_est), -1)
+        y_conf = np.asarray(y_conf, float).reshape(-1)
+        if X_conf.ndim != 2 or X_est.ndim != 2 or X_conf.shape[1] != X_est.shape[1] or len(y_conf) != len(X_conf):
+            raise ShapeError("X_conf (N, F), y_conf (N,), X_est (M, F), J_est (M, 36) expected")
+        torch.manual_seed(self.random_state)
+        rng = np.random.default_rng(self.random_state)
+        self.scalers_ = Scalers.fit(np.vstack([X_conf, X_est]), J_est)
+        self.n_features_in_ = X_conf.shape[1]
+        self.n_outputs_ = J_est.shape[1]
+        self.net_ = self._make(self.n_features_in_, self.n_outputs_)
+        tc = _split(self.scalers_.x(X_conf), y_conf.astype(np.float32)[:, None], self.validation_split, rng)
+        te = _split(self.scalers_.x(X_est), self.scalers_.y(J_est), self.validation_split, rng)
+        self.history_ = History()
+        mse, bce = torch.nn.MSELoss(), torch.nn.BCEWithLogitsLoss()
+        phases = [("pretrain", self.pretrain_epochs), ("confidence", self.confidence_epochs)]
+        for _ in range(self.n_cycles):
+            phases += [("confidence", self.epochs_per_phase)] * 2 + [("estimation", self.epochs_per_phase)]
+        total = sum(e for _, e in phases)
+        task = progress.add_task("JacobianNet", total=total) if progress is not None else None
+        net = self.net_
+        t0 = time.perf_counter()
+        for phase, epochs in phases:
+            conf = phase == "confidence"
+            for p in net.encoder.parameters():
+                p.requires_grad_(not conf)  # the encoder is frozen while the confidence head trains
+            head = net.confidence if conf else net.estimation
+            params = list(head.parameters()) + ([] if conf else list(net.encoder.parameters()))
+            opt = _optimizer(torch, self.optimizer, params, self.lr, self.weight_decay)
+            (Xt, Yt, Xv, Yv) = tc if conf else te
+            loss_fn = bce if conf else mse
+            for _ in range(epochs):
+                net.train()
+                if conf:
+                    net.encoder.eval()  # frozen encoder: keep its BN statistics too
+                losses = []
+                for idx in _batches(len(Xt), self.batch_size, rng):
+                    xb, yb = Xt[idx], Yt[idx]
+                    out = head(net.encoder(xb))
+                    loss = loss_fn(out, yb)
+                    opt.zero_grad()
+                    loss.backward()
+                    opt.step()
+                    losses.append(float(loss.detach()))
+                self.history_.phase.append(phase)
+                self.history_.train_loss.append(float(np.mean(losses)) if losses else float("nan"))
+                self.history_.val_loss.append(_eval_loss(torch, net, head, loss_fn, Xv, Yv))
+                if task is not None:
+                    progress.update(task, advance=1)
+        for p in net.encoder.parameters():
+            p.requires_grad_(True)
+        net.eval()
+        self.fit_time_s_ = time.perf_counter() - t0
+        return self
+
+    # -------------------------------------------------------------------------------------- predict
+    def _check(self, X: np.ndarray):
+        import torch
+
+        if not hasattr(self, "net_"):
+            from iklearn.errors import IKLearnError
+
+            raise IKLearnError("JacobianNet is not fitted; call fit() first")
+        X = np.asarray(X, float)
+        if X.ndim != 2 or X.shape[1] != self.n_features_in_:
+            raise ShapeError(f"X must be (N, {self.n_features_in_}), got {X.shape}")
+        return torch.from_numpy(self.scalers_.x(X))
+
+    def predict_confidence(self, X: np.ndarray) -> np.ndarray:
+        """``(N,)`` probability that the pose is reachable for the arm."""
+        import torch
+
+        x = self._check(X)
+        with torch.inference_mode():
+            return torch.sigmoid(self.net_.confidence(self.net_.encoder(x))[:, 0]).numpy().astype(float)
+
+    def predict_reachable(self, X: np.ndarray) -> np.ndarray:
+        """``(N,)`` bool: confidence >= ``threshold``."""
+        return self.predict_confidence(X) >= self.threshold
+
+    def predict_jacobian(self, X: np.ndarray) -> np.ndarray:
+        """``(N, 6, 6)`` ungated estimate (the estimation head on every row)."""
+        import torch
+
+        x = self._check(X)
+        with torch.inference_mode():
+            y = self.net_.estimation(self.net_.encoder(x)).numpy()
+        return self.scalers_.y_inverse(y).reshape(len(x), 6, -1)
+
+    def predict(self, X: np.ndarray) -> GatedPrediction:
+        """Gated inference: the estimation head runs only where the confidence passes ``threshold``."""
+        x = self._check(X)
+        p, acc, est = self.net_.gated(x, float(self.threshold))
+        acc_np = acc.numpy()
+        J = np.full((len(x), self.n_outputs_), np.nan)
+        J[acc_np] = self.scalers_.y_inverse(est.numpy())
+        return GatedPrediction(p.numpy().astype(float), acc_np, J.reshape(len(x), 6, -1))
+
+    # ----------------------------------------------------------------------------------- save/load
+    _PARAMS = ("encoder", "confidence", "estimation", "dropout", "threshold", "optimizer", "lr", "batch_size",
+               "weight_decay", "pretrain_epochs", "confidence_epochs", "n_cycles", "epochs_per_phase",
+               "validation_split", "n_threads", "random_state")
+
+    def save(self, path) -> "Path":  # noqa: F821
+        """Weights, scalers (arrays) and hyperparameters to one ``.npz`` (no pickle)."""
+        from iklearn.estimators._io import save_model, torch_state_to_arrays
+
+        arrays = {**torch_state_to_arrays(self.net_.state_dict()), **self.scalers_.to_arrays()}
+        meta = {k: (list(v) if isinstance(v, tuple) else v) for k, v in
+                ((k, getattr(self, k)) for k in self._PARAMS)}
+        meta.update(n_features_in=self.n_features_in_, n_outputs=self.n_outputs_)
+        return save_model(path, KIND, arrays, meta)
+
+    @classmethod
+    def load(cls, path) -> "JacobianNet":
+        from iklearn.estimators._io import arrays_to_torch_state, load_model
+
+        require("torch", "torch")
+        arrays, meta, _ = load_model(path, KIND)
+        obj = cls(**{k: meta[k] for k in cls._PARAMS})
+        obj.n_features_in_, obj.n_outputs_ = int(meta["n_features_in"]), int(meta["n_outputs"])
+        obj.scalers_ = Scalers.from_arrays(arrays)
+        obj.net_ = obj._make(obj.n_features_in_, obj.n_outputs_)
+        obj.net_.load_state_dict(arrays_to_torch_state(arrays))
+        obj.net_.eval()
+        return obj
+
+
+def _split(X: np.ndarray, Y: np.ndarray, frac: float, rng: np.random.Generator):
+    import torch
+
+    perm = rng.permutation(len(X))
+    n_val = int(round(frac * len(X)))
+    v, t = perm[:n_val], perm[n_val:]
+    f = torch.from_numpy
+    return f(np.ascontiguousarray(X[t])), f(np.ascontiguousarray(Y[t])), f(np.ascontiguousarray(X[v])), \
+        f(np.ascontiguousarray(Y[v]))
+
+
+def _batches(n: int, size: int, rng: np.random.Generator):
+    perm = rng.permutation(n)
+    # drop a trailing batch of 1 (BatchNorm needs >= 2 rows)
+    for i in range(0, n, size):
+        idx = perm[i:i + size]
+        if len(idx) > 1:
+            yield idx
+
+
+def _eval_loss(torch, net, head, loss_fn, Xv, Yv) -> float:
+    if len(Xv) == 0:
+        return float("nan")
+    net.eval()
+    with torch.inference_mode():
+        return float(loss_fn(head(net.encoder(Xv)), Yv))
+
+
+def _optimizer(torch, name: str, params, lr: float, wd: float):
+    o = torch.optim
+    table = {"adam": o.Adam, "adamax": o.Adamax, "nadam": o.NAdam, "rmsprop": o.RMSprop, "adagrad": o.Adagrad,
+             "sgd": o.SGD, "adadelta": o.Adadelta}
+    if name not in table:
+        raise ValueError(f"optimizer must be one of {sorted(table)}, got {name!r}")
+    if name == "adadelta":
+        return o.Adadelta(params, lr=1.0, weight_decay=wd)  # Keras/paper default rate is 1.0
+    return table[name](params, lr=lr, weight_decay=wd)

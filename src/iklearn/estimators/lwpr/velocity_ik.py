@@ -1,0 +1,127 @@
+"""Learning velocity-level inverse kinematics (xdot, theta) -> thetadot with LWPR (paper 002).
+
+D'Souza, Vijayakumar & Schaal, "Learning inverse kinematics" (IROS 2001):
+
+* inputs z = (xdot, theta), outputs thetadot; locality on theta only (the xdot entries of the initial
+  distance metric are zero) and the xdot inputs scaled up so the PLS projections favour them (SS 3.1.3);
+* training targets (eq. 12) thetadot_target = thetadot - alpha W (thetadot_hat - dtheta), dtheta = theta_opt -
+  theta, which pulls the learned inverse towards the posture theta_opt in its null space (eq. 11);
+* exploration bias (eq. 13): the command is thetadot_hat + dtheta / n_r, n_r the data count of the most
+  active receptive field;
+* slow start: each new projection's SS statistic starts large (the paper uses 1e10) so new models begin
+  with tiny slopes and gain "trust" as data arrive.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from iklearn.estimators.lwpr.model import LWPR
+
+
+class VelocityIKLearner:
+    """Online learner of the resolved-rate inverse kinematics with a null-space posture criterion.
+
+    Parameters
+    ----------
+    theta_opt : (dof,) rad
+        Preferred posture of the null-space criterion (eq. 11).
+    task_dim : int
+        Dimension m of xdot (3 for a position task).
+    weights : float or (dof,)
+        Diagonal of W in eq. 11-12.
+    alpha : float
+        Strength of the null-space term in the training targets (eq. 12), 1/s.
+    init_D_theta : float
+        Initial distance metric on the (scaled) joint inputs; the xdot entries are 0.
+    xdot_scale, theta_scale : float
+        Input normalisation: xdot / xdot_scale (m/s), theta / theta_scale (rad). A small xdot_scale gives
+        the relevant inputs a large variance (SS 3.1.3).
+    slow_start : float
+        Initial SS of every projection (eq. 10c); 1e-10 disables the slow start.
+    exploration_bias : bool
+        Add dtheta / n_r to the command (eq. 13).
+    lwpr_params : dict, optional
+        Further :class:`LWPR` keyword hyperparameters (w_gen, init_alpha, lambda schedule, ...).
+
+    Attributes
+    ----------
+    model_ : LWPR
+    n_updates_ : int
+    """
+
+    def __init__(self, *, theta_opt: Any, task_dim: int = 3, weights: Any = 1.0, alpha: float = 0.05,
+                 init_D_theta: float = 25.0, xdot_scale: float = 0.05, theta_scale: float = 1.0,
+                 slow_start: float = 1e10, exploration_bias: bool = True,
+                 lwpr_params: dict[str, Any] | None = None) -> None:
+        self.theta_opt = theta_opt
+        self.task_dim = task_dim
+        self.weights = weights
+        self.alpha = alpha
+        self.init_D_theta = init_D_theta
+        self.xdot_scale = xdot_scale
+        self.theta_scale = theta_scale
+        self.slow_start = slow_start
+        self.exploration_bias = exploration_bias
+        self.lwpr_params = lwpr_params
+        self._build()
+
+    def _build(self) -> None:
+        self.theta_opt_ = np.asarray(self.theta_opt, dtype=float).copy()
+        n, m = self.theta_opt_.shape[0], int(self.task_dim)
+        self.W_ = np.broadcast_to(np.asarray(self.weights, dtype=float), (n,)).copy()
+        init_D = np.concatenate([np.zeros(m), np.full(n, float(self.init_D_theta))])
+        norm_in = np.concatenate([np.full(m, float(self.xdot_scale)), np.full(n, float(self.theta_scale))])
+        kw = {"init_D": init_D, "norm_in": norm_in, "init_S2": float(self.slow_start), "diag_only": True}
+        kw.update(self.lwpr_params or {})
+        self.model_ = LWPR(**kw)
+        self.n_updates_ = 0
+        self.dof_, self.task_dim_ = n, m
+
+    def _z(self, xdot: np.ndarray, theta: np.ndarray) -> np.ndarray:
+        return np.concatenate([np.asarray(xdot, dtype=float), np.asarray(theta, dtype=float)])[None, :]
+
+    def predict(self, xdot: Any, theta: Any) -> np.ndarray:
+        """Learned thetadot_hat (dof,) rad/s for the task velocity xdot (m,) at theta (dof,); zeros before any data."""
+        if self.n_updates_ == 0:
+            return np.zeros(self.dof_)
+        return self.model_.predict(self._z(xdot, theta))[0]
+
+    def command(self, xdot: Any, theta: Any) -> np.ndarray:
+        """The joint velocity to execute (dof,): prediction plus the exploration bias dtheta / n_r (eq. 13)."""
+        theta = np.asarray(theta, dtype=float)
+        if self.n_updates_ == 0:
+            yp = np.zeros(self.dof_)
+            n_r = 0.0
+        else:
+            info = self.model_.predict_info(self._z(xdot, theta))
+            yp = info["y"][0]
+            n_r = float(np.min(info["n_data"][0]))
+        if self.exploration_bias:
+            yp = yp + (self.theta_opt_ - theta) / max(n_r, 1.0)
+        return yp
+
+    def target(self, xdot: Any, theta: Any, thetadot: Any) -> np.ndarray:
+        """Training target of eq. 12 for the observed (xdot, theta) -> thetadot (dof,)."""
+        theta = np.asarray(theta, dtype=float)
+        pred = self.predict(xdot, theta)
+        return np.asarray(thetadot, dtype=float) - self.alpha * self.W_ * (pred - (self.theta_opt_ - theta))
+
+    def learn(self, xdot: Any, theta: Any, thetadot: Any) -> "VelocityIKLearner":
+        """One self-supervised update: the robot moved with thetadot at theta and its end effector with xdot."""
+        y = self.target(xdot, theta, thetadot)
+        self.model_.partial_fit(self._z(xdot, theta), y[None, :])
+        self.n_updates_ += 1
+        return self
+
+    @property
+    def n_receptive_fields_(self) -> np.ndarray:
+        return self.model_.n_receptive_fields_ if self.n_updates_ else np.zeros(self.dof_, dtype=int)
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Save the underlying LWPR model (the learner's settings are in its metadata-free constructor)."""
+        return self.model_.save(path)

@@ -1,0 +1,287 @@
+"""Clustered MLP IK regressor of paper 001: one MLP per KMeans cluster of joint space, FK picks the answer."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from iklearn._validate import as_batch, as_poses
+from iklearn.errors import IKLearnError, ShapeError
+from iklearn.estimators.ml_ik import _torch_utils as tu
+from iklearn.robot.chain import Chain
+
+_KIND = "ml_ik.clustered_mlp_regressor"
+FEATURES = ("xyz_yaw", "xyz_yaw_sincos", "quat", "pose9")
+
+
+def pose_features(T: np.ndarray, kind: str) -> np.ndarray:
+    """Network inputs from poses ``(N, 4, 4)``.
+
+    kinds: ``xyz_yaw`` (N, 4) the paper's ``[x, y, z, yaw]``; ``xyz_yaw_sincos`` (N, 5) ``[x, y, z, cos yaw,
+    sin yaw]`` (no jump at yaw = +-pi); ``quat`` (N, 7) ``[x, y, z, qx, qy, qz, qw]``; ``pose9`` (N, 9)
+    position + the first two columns of R (continuous in the rotation, for 6/7-DOF arms).
+    """
+    p = T[:, :3, 3]
+    R = T[:, :3, :3]
+    yaw = np.arctan2(R[:, 1, 0], R[:, 0, 0])
+    if kind == "xyz_yaw":
+        return np.column_stack([p, yaw])
+    if kind == "xyz_yaw_sincos":
+        return np.column_stack([p, np.cos(yaw), np.sin(yaw)])
+    if kind == "quat":
+        from iklearn.kinematics.pose import matrix_to_pose7
+
+        return matrix_to_pose7(T)
+    if kind == "pose9":
+        return np.column_stack([p, R[:, :, 0], R[:, :, 1]])
+    raise IKLearnError(f"unknown features '{kind}'; expected one of {', '.join(FEATURES)}")
+
+
+def _target_error(T_pred: np.ndarray, T: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """Position error (m) and the orientation error the features can express (rad): yaw or geodesic."""
+    from iklearn.kinematics import pose_error
+
+    pos, rot = pose_error(T_pred, T)
+    if kind.startswith("xyz_yaw"):
+        d = np.arctan2(T_pred[..., 1, 0], T_pred[..., 0, 0]) - np.arctan2(T[..., 1, 0], T[..., 0, 0])
+        rot = np.abs((d + np.pi) % (2 * np.pi) - np.pi)
+    return pos, rot
+
+
+class ClusteredMLPRegressor:
+    """Pose -> joint configuration by one MLP per solution family (paper 001, section "IK Model").
+
+    KMeans on joint space separates solution families (elbow up/down, ...); each cluster gets an MLP
+    (ReLU, Adam, early stopping on a validation split) on standardised inputs and outputs. ``predict`` runs
+    every cluster's network and keeps, per target, the answer whose forward kinematics is closest to it.
+
+    Parameters
+    ----------
+    robot : Chain
+    n_clusters : int
+        Number of KMeans clusters (solution families), 4 in the paper.
+    cluster_joints : sequence of int or None
+        Joint indices KMeans looks at (None: all joints, as in the paper). A joint that only moves the
+        orientation inside one family (arm4's wrist yaw) or whose branches sit pi apart (arm4's base) blurs
+        the families; clustering on the branch joints alone gives one solution per cluster.
+    features : {'xyz_yaw', 'xyz_yaw_sincos', 'quat', 'pose9'}
+        Network inputs computed from the target pose (see :func:`pose_features`).
+    angle_encoding : {'sincos', 'raw'}
+        'sincos' predicts ``(cos q, sin q)`` for joints whose range spans a full turn (no jump at +-pi).
+    hidden : tuple of int
+        Hidden layer widths, (256, 256, 256) in the paper.
+    lr, weight_decay, batch_size, max_epochs, patience, val_fraction : training settings (Adam, MSE)
+    selection_weight : float, m/rad
+        Weight of the orientation error against the position error (m) when picking a cluster's answer.
+    time_budget : float or None, s
+        Training-time cap per cluster (None: until early stopping or ``max_epochs``).
+    n_threads : int
+        torch CPU threads.
+    random_state : int
+    """
+
+    def __init__(
+        self,
+        robot: Chain,
+        *,
+        n_clusters: int = 4,
+        cluster_joints: Sequence[int] | None = None,
+        features: str = "pose9",
+        angle_encoding: str = "sincos",
+        hidden: tuple[int, ...] = (256, 256, 256),
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        batch_size: int = 1000,
+        max_epochs: int = 200,
+        patience: int = 10,
+        val_fraction: float = 0.1,
+        selection_weight: float = 0.1,
+        time_budget: float | None = None,
+        n_threads: int = 2,
+        random_state: int = 0,
+    ) -> None:
+        self.robot = robot
+        self.n_clusters = n_clusters
+        self.cluster_joints = cluster_joints
+        self.features = features
+        self.angle_encoding = angle_encoding
+        self.hidden = hidden
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.patience = patience
+        self.val_fraction = val_fraction
+        self.selection_weight = selection_weight
+        self.time_budget = time_budget
+        self.n_threads = n_threads
+        self.random_state = random_state
+
+    # ---------------------------------------------------------------- encoding
+    def _circular(self) -> np.ndarray:
+        c = self.robot
+        span = c.finite_upper - c.finite_lower
+        circ = (c.joint_types == 0) & (span >= 2 * np.pi - 1e-6)
+        return circ if self.angle_encoding == "sincos" else np.zeros_like(circ)
+
+    def _encode_q(self, q: np.ndarray) -> np.ndarray:
+        circ = self.circular_
+        return np.column_stack([q[:, ~circ], np.cos(q[:, circ]), np.sin(q[:, circ])])
+
+    def _decode_q(self, y: np.ndarray) -> np.ndarray:
+        circ = self.circular_
+        n_lin, n_c = int((~circ).sum()), int(circ.sum())
+        q = np.empty((y.shape[0], circ.size))
+        q[:, ~circ] = y[:, :n_lin]
+        q[:, circ] = np.arctan2(y[:, n_lin + n_c:], y[:, n_lin:n_lin + n_c])
+        return self.robot.clip(q)
+
+    def _check_params(self) -> None:
+        if self.features not in FEATURES:
+            raise IKLearnError(f"unknown features '{self.features}'; expected one of {', '.join(FEATURES)}")
+        if self.angle_encoding not in ("sincos", "raw"):
+            raise IKLearnError("angle_encoding must be 'sincos' or 'raw'")
+        if int(self.n_clusters) < 1:
+            raise IKLearnError("n_clusters must be at least 1")
+
+    # ---------------------------------------------------------------- fit / predict
+    def fit(self, X, y, progress=None) -> "ClusteredMLPRegressor":
+        """Learn from target poses ``X`` ``(N, 7)`` / ``(N, 4, 4)`` and their joint configurations ``y`` ``(N, dof)``.
+
+        ``progress`` (optional rich Progress) advances once per cluster.
+        """
+        from sklearn.cluster import KMeans
+
+        self._check_params()
+        T, _ = as_poses(X, "X (poses)")
+        Q, _ = as_batch(y, self.robot.dof, "y (joint configurations)", allow_empty=False)
+        if T.shape[0] != Q.shape[0]:
+            raise ShapeError(f"X has {T.shape[0]} poses but y has {Q.shape[0]} configurations")
+        torch = tu.torch_module(self.n_threads)
+        rng = np.random.default_rng(self.random_state)
+        torch.manual_seed(int(rng.integers(2**31)))
+        self.circular_ = self._circular()
+        cols = list(range(self.robot.dof)) if self.cluster_joints is None else [int(j) for j in self.cluster_joints]
+        k = min(int(self.n_clusters), Q.shape[0])
+        km = KMeans(n_clusters=k, n_init=4, random_state=self.random_state).fit(Q[:, cols])
+        self.cluster_columns_ = np.asarray(cols, int)
+        self.cluster_centers_ = km.cluster_centers_
+        self.labels_ = km.labels_
+        F = pose_features(T, self.features)
+        Y = self._encode_q(Q)
+        self.n_features_in_ = F.shape[1]
+        self.models_, self.x_scale_, self.y_scale_, self.histories_ = [], [], [], []
+        task = progress.add_task("clustered MLP", total=k) if progress is not None else None
+        for c in range(k):
+            m = km.labels_ == c
+            xs = (F[m].mean(0), F[m].std(0) + 1e-9)
+            ys = (Y[m].mean(0), Y[m].std(0) + 1e-9)
+            net = tu.make_mlp(F.shape[1], tuple(self.hidden), Y.shape[1])
+            hist = tu.train(net, (F[m] - xs[0]) / xs[1], (Y[m] - ys[0]) / ys[1], loss="mse", lr=self.lr,
+                            weight_decay=self.weight_decay, batch_size=self.batch_size,
+                            max_epochs=self.max_epochs, patience=self.patience, val_fraction=self.val_fraction,
+                            rng=rng, time_budget=self.time_budget)
+            self.models_.append(net)
+            self.x_scale_.append(xs)
+            self.y_scale_.append(ys)
+            self.histories_.append(hist)
+            if task is not None:
+                progress.update(task, advance=1)
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "models_"):
+            raise IKLearnError("this ClusteredMLPRegressor is not fitted yet; call fit() or load() first")
+
+    def predict_all(self, X) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every cluster's answer: ``(q (K, N, dof), position error (K, N) m, orientation error (K, N) rad)``."""
+        from iklearn.kinematics import fk
+
+        self._check_fitted()
+        T, _ = as_poses(X, "X (poses)")
+        tu.torch_module(self.n_threads)
+        F = pose_features(T, self.features)
+        K, N = len(self.models_), T.shape[0]
+        qs = np.empty((K, N, self.robot.dof))
+        for c, net in enumerate(self.models_):
+            (xm, xsd), (ym, ysd) = self.x_scale_[c], self.y_scale_[c]
+            qs[c] = self._decode_q(tu.predict(net, (F - xm) / xsd) * ysd + ym) if N else 0.0
+        Tp = fk(self.robot, qs.reshape(-1, self.robot.dof)).reshape(K, N, 4, 4)
+        pos, rot = _target_error(Tp, T[None], self.features)
+        return qs, pos, rot
+
+    def predict(self, X, *, refine_iterations: int = 0) -> np.ndarray:
+        """Joint configurations ``(N, dof)`` for target poses ``X`` ``(N, 7)`` / ``(N, 4, 4)``.
+
+        The network's answer is the paper's method; ``refine_iterations > 0`` adds that many
+        Levenberg-Marquardt iterations from it (no restarts), an optional post-processing step.
+        """
+        T, single = as_poses(X, "X (poses)")
+        qs, pos, rot = self.predict_all(T)
+        best = np.argmin(pos + self.selection_weight * rot, axis=0)
+        q = qs[best, np.arange(T.shape[0])]
+        if refine_iterations > 0 and q.shape[0]:
+            from iklearn.solvers.lm import LevenbergMarquardt
+
+            w = 0.0 if self.features.startswith("xyz_yaw") else 1.0
+            lm = LevenbergMarquardt(self.robot, max_iterations=int(refine_iterations),
+                                    iterations_per_try=int(refine_iterations), rotation_weight=max(w, 1e-3))
+            r = lm.solve(T, q0=q)
+            q = r.q
+        return q[0] if single else q
+
+    # ---------------------------------------------------------------- persistence
+    def _meta(self) -> dict:
+        keys = ("n_clusters", "features", "angle_encoding", "lr", "weight_decay", "batch_size", "max_epochs",
+                "patience", "val_fraction", "selection_weight", "time_budget", "n_threads", "random_state")
+        meta = {k: getattr(self, k) for k in keys}
+        meta["hidden"] = [int(h) for h in self.hidden]
+        meta["cluster_joints"] = None if self.cluster_joints is None else [int(j) for j in self.cluster_joints]
+        meta["n_features_in"] = int(self.n_features_in_)
+        meta["n_models"] = len(self.models_)
+        meta["histories"] = [h.to_dict() for h in self.histories_]
+        return meta
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the fitted model (weights, scalers, cluster centres, robot) to ``path`` (npz + JSON, no pickle)."""
+        from iklearn.estimators._io import save_model, torch_state_to_arrays
+
+        self._check_fitted()
+        arrays: dict[str, np.ndarray] = {"cluster_centers": self.cluster_centers_,
+                                         "cluster_columns": self.cluster_columns_, "circular": self.circular_}
+        for c, net in enumerate(self.models_):
+            arrays.update(torch_state_to_arrays(net.state_dict(), prefix=f"m{c}."))
+            (xm, xs), (ym, ys) = self.x_scale_[c], self.y_scale_[c]
+            arrays.update({f"x_mean{c}": xm, f"x_std{c}": xs, f"y_mean{c}": ym, f"y_std{c}": ys})
+        return save_model(path, _KIND, arrays, self._meta(), robot=self.robot)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, robot: Chain | None = None) -> "ClusteredMLPRegressor":
+        """Read a model written by :meth:`save`; refuses a file made for another robot than ``robot``."""
+        from iklearn.estimators._io import arrays_to_torch_state, load_model
+
+        arrays, meta, file_robot = load_model(path, _KIND, robot=robot)
+        chain = robot if robot is not None else file_robot
+        hist = meta.pop("histories")
+        n_in, n_models = meta.pop("n_features_in"), meta.pop("n_models")
+        meta["hidden"] = tuple(meta["hidden"])
+        self = cls(chain, **meta)
+        self.circular_ = arrays["circular"].astype(bool)
+        self.cluster_centers_ = arrays["cluster_centers"]
+        self.cluster_columns_ = arrays["cluster_columns"]
+        self.n_features_in_ = int(n_in)
+        n_out = int((~self.circular_).sum() + 2 * self.circular_.sum())
+        self.models_, self.x_scale_, self.y_scale_, self.histories_ = [], [], [], []
+        tu.torch_module(self.n_threads)
+        for c in range(n_models):
+            net = tu.make_mlp(self.n_features_in_, self.hidden, n_out)
+            net.load_state_dict(arrays_to_torch_state(arrays, prefix=f"m{c}."))
+            net.eval()
+            self.models_.append(net)
+            self.x_scale_.append((arrays[f"x_mean{c}"], arrays[f"x_std{c}"]))
+            self.y_scale_.append((arrays[f"y_mean{c}"], arrays[f"y_std{c}"]))
+            self.histories_.append(tu.History(**hist[c]))
+        return self
