@@ -19,30 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-L1, L2 = 1.0, 1.0  # link lengths (m)
-
-
-def planar2_velocity_ik_data(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Inputs (n, 4) = (xdot, ydot, theta1, theta2), targets (n, 2) = thetadot, with xdot = J(theta) thetadot.
-
-    theta1 ~ U[-pi/2, pi/2], theta2 ~ U[0.3, 2.5] rad (away from the stretched singularity),
-    thetadot ~ U[-1, 1] rad/s.
-    """
-    rng = np.random.default_rng(seed)
-    th = np.column_stack([rng.uniform(-np.pi / 2, np.pi / 2, n), rng.uniform(0.3, 2.5, n)])
-    dth = rng.uniform(-1.0, 1.0, (n, 2))
-    s1, c1 = np.sin(th[:, 0]), np.cos(th[:, 0])
-    s12, c12 = np.sin(th.sum(1)), np.cos(th.sum(1))
-    xd = -(L1 * s1 + L2 * s12) * dth[:, 0] - L2 * s12 * dth[:, 1]
-    yd = (L1 * c1 + L2 * c12) * dth[:, 0] + L2 * c12 * dth[:, 1]
-    return np.column_stack([xd, yd, th]), dth
-
-
-def make_model():
-    from iklearn.estimators.lwpr import LWPR
-
-    # xdot in m/s, theta in rad: scale the velocity inputs up (paper 002: relevant inputs get large variance)
-    return LWPR(init_D=[0.0, 0.0, 25.0, 25.0], init_alpha=50.0, norm_in=[0.5, 0.5, 1.0, 1.0], meta=False)
+from iklearn.experiments.lwpr_sim import planar2_lwpr as make_model
+from iklearn.experiments.lwpr_sim import planar2_velocity_ik_data
 
 
 def nmse(y: np.ndarray, yp: np.ndarray) -> float:

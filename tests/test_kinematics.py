@@ -85,6 +85,21 @@ def test_batched_equals_looped(name):
     np.testing.assert_allclose(Jt[:, 3:], np.einsum("nji,njk->nik", R, J[:, 3:]), atol=1e-12)
 
 
+def test_parallel_kernel_equals_serial():
+    """Large batches go through the parallel kernels; they must agree with row-by-row calls."""
+    from iklearn.kinematics.fk import SERIAL_BELOW
+
+    chain = load_robot("panda")
+    Q = np.random.default_rng(8).uniform(chain.finite_lower, chain.finite_upper, (SERIAL_BELOW + 1, 7))
+    T, J = fk_and_jacobian(chain, Q, "tip")
+    T2 = fk(chain, Q)
+    for i in (0, 37, SERIAL_BELOW):
+        Ti, Ji = fk_and_jacobian(chain, Q[i], "tip")
+        np.testing.assert_array_equal(T[i], Ti)
+        np.testing.assert_array_equal(T2[i], Ti)
+        np.testing.assert_array_equal(J[i], Ji)
+
+
 def test_planar2_fk_formula():
     chain = load_robot("planar2")
     Q = np.random.default_rng(0).uniform(-np.pi, np.pi, (50, 2))

@@ -134,3 +134,35 @@ def test_bad_inputs_raise_clear_errors():
         s.solve(np.array([0.3, 0, 0.5, 0, 0, 0, 1.0]), np.full(7, np.inf))
     r = s.solve(np.zeros((0, 7)))
     assert len(r) == 0
+
+
+@pytest.mark.parametrize("robot", ["panda", "ur5", "arm4", "arm5", "snake24"])
+def test_kernel_fk_shortcut_matches_the_generic_kernel(robot):
+    from iklearn.kinematics import _kernels as K
+    from iklearn.robot import Chain
+    from iklearn.solvers import _lm_kernel as L
+
+    c = load_robot(robot)
+    if robot == "arm4":  # add a prismatic joint and a tilted axis to cover every branch
+        c = Chain(name="mixed", joint_names=("a", "b", "c"), joint_types=np.array([0, 1, 0]),
+                  fixed=np.tile(np.eye(4), (3, 1, 1)), axes=np.array([[0, 0, 1.0], [1, 1, 0], [0.3, 0.2, 0.9]]),
+                  tip=np.eye(4), lower=-np.ones(3), upper=np.ones(3))
+    n = c.dof
+    for q in np.random.default_rng(9).uniform(c.finite_lower, c.finite_upper, (5, n)):
+        outs = []
+        for f in (K.fk_frames, L.fk_frames):
+            T, P, Z = np.empty((4, 4)), np.empty((n, 3)), np.empty((n, 3))
+            f(q, c.joint_types, c.fixed, c.axes, c.tip, T, P, Z, np.empty((4, 4)), np.empty((3, 3)))
+            outs.append((T, P, Z))
+        for a, b in zip(*outs):
+            np.testing.assert_allclose(a, b, atol=1e-14)
+
+
+def test_serial_and_parallel_batches_agree():
+    from iklearn.solvers.lm import SERIAL_BELOW
+
+    c = load_robot("arm5")
+    T, q0 = _targets(c, SERIAL_BELOW + 4, 10)
+    big = LevenbergMarquardt(c, seed=1).solve(T, q0)  # parallel kernel
+    small = LevenbergMarquardt(c, seed=1).solve(T[:5], q0[:5])  # serial kernel
+    assert np.array_equal(big.q[:5], small.q) and np.array_equal(big.iterations[:5], small.iterations)

@@ -51,15 +51,15 @@ def main() -> None:
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
-    except Exception as exc:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.exceptions.Exit):
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.ClickException):
-            typer.echo(f"error: {exc.format_message()}", err=True)
-            sys.exit(2)
-        if isinstance(exc, click.exceptions.Abort):
+    except Exception as exc:  # click's usage errors arrive here in non-standalone mode
+        # typer vendors its own click, so match by interface rather than by class
+        kind = type(exc).__name__
+        if kind == "Exit":
+            sys.exit(getattr(exc, "exit_code", 0))
+        if kind == "Abort":
             typer.echo("aborted", err=True)
             sys.exit(130)
+        if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
+            typer.echo(f"error: {exc.format_message()}", err=True)
+            sys.exit(2)
         raise

@@ -79,6 +79,9 @@ class CRiSP:
         Largest ``n`` that 'auto' solves exactly.
     max_iter : int
         L-BFGS-B iterations per prediction.
+    n_starts : int
+        L-BFGS-B runs per prediction: the start described in :meth:`predict`, then the training configurations
+        with the next-largest weights; the lowest objective wins (1 = the paper's single start).
     random_state : int
     """
 
@@ -100,6 +103,7 @@ class CRiSP:
         n_support: int | None = None,
         max_exact: int = 6000,
         max_iter: int = 200,
+        n_starts: int = 1,
         random_state: int = 0,
     ) -> None:
         self.model = model
@@ -117,6 +121,7 @@ class CRiSP:
         self.n_support = n_support
         self.max_exact = max_exact
         self.max_iter = max_iter
+        self.n_starts = n_starts
         self.random_state = random_state
 
     # ------------------------------------------------------------------ training
@@ -141,9 +146,7 @@ class CRiSP:
         self.Xf_ = ck.pose_features(T, self.position_unit, self.rotation_unit)
         self.y_ = Y.copy()
         # the model's own pose of each training configuration (NOT the measured pose): see the module docstring
-        Tm = fk(self.model, Y)
-        p = Tm[:, :3, 3]
-        self.F_ = np.concatenate([np.ones((n, 1)), p, Tm[:, :3, :3].reshape(n, 9), (p * p).sum(1, keepdims=True)], 1)
+        self.F_ = self._loss_features(self.model, Y)
         reg = n * float(self.lam)
         if approx == "exact":
             self.weights_ = ck.ExactWeights(self.Xf_, self.F_, self.kernel, self.sigma, reg, self.n_support)
@@ -156,6 +159,28 @@ class CRiSP:
             self.weights_ = ck.LocalWeights(self.Xf_, self.F_, self.kernel, self.sigma, reg, self.n_neighbors)
         self.n_features_in_ = 12
         return self
+
+    @staticmethod
+    def _loss_features(model: Chain, Y: np.ndarray) -> np.ndarray:
+        """``F_i = [1, p~_i, vec(R~_i), |p~_i|^2]`` (n, 14): the MODEL's pose of each training configuration."""
+        Tm = fk(model, Y)
+        p = Tm[:, :3, 3]
+        n = Y.shape[0]
+        return np.concatenate([np.ones((n, 1)), p, Tm[:, :3, :3].reshape(n, 9), (p * p).sum(1, keepdims=True)], 1)
+
+    def with_model(self, model: Chain) -> "CRiSP":
+        """A fitted copy that uses another FK ``model`` in its loss, reusing the kernel factorisation
+        (the weights depend on the poses only; only ``alpha^T F`` changes). Same ``dof`` required."""
+        import copy
+
+        self._check_fitted()
+        if model.dof != self.model.dof:
+            raise IKLearnError(f"model has {model.dof} joints, the estimator was fitted with {self.model.dof}")
+        new = copy.copy(self)
+        new.model = model
+        new.F_ = self._loss_features(model, self.y_)
+        new.weights_ = self.weights_.with_features(new.F_)
+        return new
 
     # ------------------------------------------------------------------ weights
     def alpha(self, X) -> np.ndarray:
@@ -226,24 +251,33 @@ class CRiSP:
         for t in range(n):
             xf = Xf[t]
             idx = a = mom = None
-            need_support = self.loss == "radial" or (
-                (Q0 is None) and (prev is None or not sequential)
-            ) or isinstance(self.weights_, ck.LocalWeights)
+            need_support = (
+                self.loss == "radial"
+                or self.n_starts > 1
+                or (Q0 is None and (prev is None or not sequential))
+                or isinstance(self.weights_, ck.LocalWeights)
+            )
             if need_support:
                 idx, a = self.weights_.support(xf)
             if self.loss == "fk":
                 mom = a @ self.F_[idx] if isinstance(self.weights_, ck.LocalWeights) else self.weights_.moments(xf)
+            order = np.argsort(-a)[: self.n_starts] if need_support else np.empty(0, int)
             if Q0 is not None:
-                start = Q0[t if Q0.shape[0] == n else 0]
+                starts = [Q0[t if Q0.shape[0] == n else 0]]
             elif sequential and prev is not None:
-                start = prev
+                starts = [prev]
             else:
-                start = self.y_[idx[int(np.argmax(a))]]
-            start = np.clip(start, lo, hi)
-            res = minimize(
-                self.objective, start, args=(mom, idx, a), jac=True, method="L-BFGS-B", bounds=bounds,
-                options={"maxiter": self.max_iter, "ftol": 1e-15, "gtol": 1e-12, "maxcor": 20},
-            )
+                starts, order = [self.y_[idx[order[0]]]], order[1:]
+            starts += [self.y_[idx[i]] for i in order[: self.n_starts - 1]]
+            best = None
+            for start in starts:
+                r = minimize(
+                    self.objective, np.clip(start, lo, hi), args=(mom, idx, a), jac=True, method="L-BFGS-B",
+                    bounds=bounds, options={"maxiter": self.max_iter, "ftol": 1e-15, "gtol": 1e-12, "maxcor": 20},
+                )
+                if best is None or r.fun < best.fun:
+                    best = r
+            res = best
             prev = out[t] = np.clip(res.x, lo, hi)
 
     # ------------------------------------------------------------------ persistence
@@ -280,5 +314,5 @@ class CRiSP:
 
 _PARAMS = (
     "loss", "kernel", "sigma", "lam", "position_unit", "rotation_unit", "position_weight", "orientation_weight",
-    "approximation", "n_components", "n_neighbors", "n_support", "max_exact", "max_iter", "random_state",
+    "approximation", "n_components", "n_neighbors", "n_support", "max_exact", "max_iter", "n_starts", "random_state",
 )

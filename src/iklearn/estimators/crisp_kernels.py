@@ -15,6 +15,8 @@ the (approximately) largest ``alpha_i(x)``.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve, solve_triangular
 from numba import njit
@@ -76,6 +78,12 @@ class ExactWeights:
     def moments(self, xf: np.ndarray) -> np.ndarray:
         return kernel_matrix(xf[None], self.Xf, self.kind, self.sigma)[0] @ self.W
 
+    def with_features(self, F: np.ndarray) -> "ExactWeights":
+        """A copy for another feature table, reusing the factorisation."""
+        new = copy.copy(self)
+        new.W = cho_solve(self.cho, F, check_finite=False)
+        return new
+
     def alpha(self, xf: np.ndarray) -> np.ndarray:
         """Full weight vector ``(n,)`` (costs ``O(n^2)``)."""
         return cho_solve(self.cho, kernel_matrix(self.Xf, xf[None], self.kind, self.sigma)[:, 0], check_finite=False)
@@ -100,17 +108,27 @@ class NystromWeights:
         Kmm = kernel_matrix(self.landmarks, self.landmarks, kind, sigma)
         Kmm[np.diag_indices_from(Kmm)] += 1e-10 * max(1.0, float(np.trace(Kmm)) / m)
         self.Lm = _chol(Kmm, "K_mm")[0]
+        self.block = block
         C = np.zeros((m, m))
-        PtF = np.zeros((m, F.shape[1]))
         for s in range(0, n, block):  # Phi never held whole: O(block * m) memory
             Phi = self._phi(Xf[s : s + block])
             C += Phi.T @ Phi
-            PtF += Phi.T @ F[s : s + block]
         C[np.diag_indices_from(C)] += reg
         self.cho = _chol(C, "Phi^T Phi + n*lam*I")
-        self.G = cho_solve(self.cho, PtF, check_finite=False)  # (m, c)
+        self._set_features(F)
         self.n_support = n_support
         self.tree = cKDTree(Xf)
+
+    def _set_features(self, F: np.ndarray) -> None:
+        PtF = np.zeros((self.cho[0].shape[0], F.shape[1]))
+        for s in range(0, F.shape[0], self.block):
+            PtF += self._phi(self.Xf[s : s + self.block]).T @ F[s : s + self.block]
+        self.G = cho_solve(self.cho, PtF, check_finite=False)  # (m, c)
+
+    def with_features(self, F: np.ndarray) -> "NystromWeights":
+        new = copy.copy(self)
+        new._set_features(F)
+        return new
 
     def _phi(self, Z: np.ndarray) -> np.ndarray:
         """Rows ``L_m^-1 k_m(z)`` for ``Z (b, d)`` -> ``(b, m)``."""
@@ -147,6 +165,11 @@ class LocalWeights:
     def moments(self, xf: np.ndarray) -> np.ndarray:
         idx, a = self.support(xf)
         return a @ self.F[idx]
+
+    def with_features(self, F: np.ndarray) -> "LocalWeights":
+        new = copy.copy(self)
+        new.F = F
+        return new
 
 
 @njit(cache=True)

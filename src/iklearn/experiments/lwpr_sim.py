@@ -81,12 +81,13 @@ def track(arm: Arm, traj: FigureEight, theta0: np.ndarray, duration: float, *,
           inverse: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray],
           learn: Callable[[np.ndarray, np.ndarray, np.ndarray], Any] | None = None,
           t0: float = 0.0, noise: float = 0.0, rng: np.random.Generator | None = None,
-          max_velocity: float = np.inf, dt: float = DT, kp: float = KP, kv: float = KV, record_every: int = 1) -> Rollout:
+          max_velocity: float = np.inf, max_task_velocity: float = np.inf, dt: float = DT, kp: float = KP, kv: float = KV, record_every: int = 1) -> Rollout:
     """Track ``traj`` for ``duration`` s with the controller of eq. 14-15 and ``inverse(xdot_des, theta, J)``.
 
     Each step: xdd_des = xdd_t + kv (xd_t - xd) + kp (x_t - x); xdot_des += xdd_des dt (eq. 15);
     thetadot = inverse(xdot_des, theta, J) (+ optional N(0, noise^2) motor noise); theta += thetadot dt within
-    the joint limits and the velocity limit ``max_velocity`` (rad/s); ``learn(xdot, theta, thetadot)`` then sees the motion actually executed
+    the joint limits and the velocity limit ``max_velocity`` (rad/s); xdot_des is saturated at
+    ``max_task_velocity`` (m/s, anti-windup); ``learn(xdot, theta, thetadot)`` then sees the motion actually executed
     (xdot = J thetadot, self-supervised).
     """
     rng = rng if rng is not None else np.random.default_rng(0)
@@ -107,6 +108,9 @@ def track(arm: Arm, traj: FigureEight, theta0: np.ndarray, duration: float, *,
         xd = J @ thetadot
         xdd_des = xddt + kv * (xdt - xd) + kp * (xt - x)
         xdot_des = xdot_des + xdd_des * dt
+        sp = float(np.linalg.norm(xdot_des))
+        if sp > max_task_velocity:  # anti-windup while the inverse is still poor
+            xdot_des *= max_task_velocity / sp
         cmd = inverse(xdot_des, theta, J)
         if noise > 0:
             cmd = cmd + noise * rng.standard_normal(cmd.shape[0])
@@ -167,3 +171,29 @@ def cycle_drift(rollout: Rollout, period: float, n_last: int) -> dict[str, float
     per = [float(np.max(np.abs(segs[k + 1] - segs[k]))) for k in range(n_cyc - 1)]
     return {"drift_per_cycle": float(np.mean(per)), "drift_total": float(np.max(np.abs(segs[-1] - segs[0]))),
             "cycles": n_cyc}
+
+
+def planar2_velocity_ik_data(n: int, seed: int = 0, links: tuple[float, float] = (1.0, 1.0)
+                             ) -> tuple[np.ndarray, np.ndarray]:
+    """The reference library's speed problem: velocity IK of a planar 2-link arm.
+
+    Returns inputs (n, 4) = (xdot, ydot, theta1, theta2) and targets (n, 2) = thetadot with
+    xdot = J(theta) thetadot; theta1 ~ U[-pi/2, pi/2], theta2 ~ U[0.3, 2.5] rad (away from the stretched
+    singularity), thetadot ~ U[-1, 1] rad/s.
+    """
+    l1, l2 = links
+    rng = np.random.default_rng(seed)
+    th = np.column_stack([rng.uniform(-np.pi / 2, np.pi / 2, n), rng.uniform(0.3, 2.5, n)])
+    dth = rng.uniform(-1.0, 1.0, (n, 2))
+    s1, c1 = np.sin(th[:, 0]), np.cos(th[:, 0])
+    s12, c12 = np.sin(th.sum(1)), np.cos(th.sum(1))
+    xd = -(l1 * s1 + l2 * s12) * dth[:, 0] - l2 * s12 * dth[:, 1]
+    yd = (l1 * c1 + l2 * c12) * dth[:, 0] + l2 * c12 * dth[:, 1]
+    return np.column_stack([xd, yd, th]), dth
+
+
+def planar2_lwpr():
+    """The LWPR set-up of the speed benchmark: locality on theta only (init_D 100), xdot scaled by 1/0.5."""
+    from iklearn.estimators.lwpr import LWPR
+
+    return LWPR(init_D=[0.0, 0.0, 100.0, 100.0], init_alpha=50.0, norm_in=[0.5, 0.5, 1.0, 1.0], meta=False)

@@ -155,6 +155,31 @@ def fk_jac_batch(Q, types, fixed, axes, tip, T_out, J_out, tip_frame):
 
 
 @njit(cache=True)
+def fk_batch_serial(Q, types, fixed, axes, tip, out):
+    """Serial :func:`fk_batch`: small batches pay no thread start-up (it dominates below ~64 rows)."""
+    N, n = Q.shape
+    P = np.empty((n, 3))
+    Z = np.empty((n, 3))
+    tmp = np.empty((4, 4))
+    R = np.empty((3, 3))
+    for b in range(N):
+        fk_frames(Q[b], types, fixed, axes, tip, out[b], P, Z, tmp, R)
+
+
+@njit(cache=True)
+def fk_jac_batch_serial(Q, types, fixed, axes, tip, T_out, J_out, tip_frame):
+    """Serial :func:`fk_jac_batch` for small batches."""
+    N, n = Q.shape
+    P = np.empty((n, 3))
+    Z = np.empty((n, 3))
+    tmp = np.empty((4, 4))
+    R = np.empty((3, 3))
+    for b in range(N):
+        fk_frames(Q[b], types, fixed, axes, tip, T_out[b], P, Z, tmp, R)
+        jacobian_from_frames(types, T_out[b], P, Z, J_out[b], tip_frame)
+
+
+@njit(cache=True)
 def quat_to_matrix(x, y, z, w, T):
     """Write the rotation of the (normalised) quaternion into T[:3,:3]."""
     nrm = np.sqrt(x * x + y * y + z * z + w * w)

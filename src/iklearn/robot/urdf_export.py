@@ -70,11 +70,12 @@ def to_urdf(chain: Chain, *, effort: float = 100.0, velocity: float = 2.0) -> st
         tip_joint += "_"
 
     out = [f"<?xml version=\"1.0\"?>\n<robot name={quoteattr(chain.name)}>"]
-    # a unit inertial at the link origin: some tools (PyBullet) warn without one and put the link's
-    # "centre of mass" frame, which their IK targets, at the inertial origin
+    # a unit inertial at each link origin: PyBullet warns without one and puts the link's "centre of mass"
+    # frame, which its IK targets, at the inertial origin; not on the root link, which KDL refuses to weigh
     inertial = ('<inertial><origin xyz="0 0 0" rpy="0 0 0"/><mass value="1"/>'
                 '<inertia ixx="1e-3" ixy="0" ixz="0" iyy="1e-3" iyz="0" izz="1e-3"/></inertial>')
-    for ln in links:
+    out.append(f"  <link name={quoteattr(links[0])}/>")
+    for ln in links[1:]:
         out.append(f"  <link name={quoteattr(ln)}>{inertial}</link>")
     for i in range(n):
         lo, hi = float(chain.lower[i]), float(chain.upper[i])

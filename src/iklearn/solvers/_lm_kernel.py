@@ -14,7 +14,62 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange, uint64
 
-from iklearn.kinematics._kernels import fk_frames, jacobian_from_frames, quat_to_matrix
+from iklearn.kinematics._kernels import _mul44, _rot_axis_angle, jacobian_from_frames, quat_to_matrix
+
+# Initial damping of every try (J^T W J of arm-sized robots has entries ~0.1-1). Measured on 3,000 random
+# Panda / iiwa14 / arm5 targets: 0.1 needs 20-25 % fewer iterations on average than 1e-3 (large first steps
+# from a random start overshoot, get rejected, and cost a full FK each).
+LAM0 = 0.1
+
+
+@njit(cache=True)
+def fk_frames(q, types, fixed, axes, tip, T, P, Z, tmp, R):
+    """As :func:`iklearn.kinematics._kernels.fk_frames` (same arguments and outputs), with a short cut
+    for revolute joints about their frame's z axis (every DH joint): rotating the frame then mixes two
+    columns instead of multiplying by a Rodrigues matrix. About a fifth of an LM iteration's time."""
+    n = q.shape[0]
+    for i in range(4):
+        for j in range(4):
+            T[i, j] = 1.0 if i == j else 0.0
+    for k in range(n):
+        _mul44(T, fixed[k], tmp)
+        ax = axes[k, 0]
+        ay = axes[k, 1]
+        az = axes[k, 2]
+        for i in range(3):
+            P[k, i] = tmp[i, 3]
+        if types[k] == 0 and ax == 0.0 and ay == 0.0 and az == 1.0:
+            c = np.cos(q[k])
+            s = np.sin(q[k])
+            for i in range(3):
+                t0 = tmp[i, 0]
+                t1 = tmp[i, 1]
+                Z[k, i] = tmp[i, 2]
+                T[i, 0] = c * t0 + s * t1
+                T[i, 1] = c * t1 - s * t0
+                T[i, 2] = tmp[i, 2]
+                T[i, 3] = tmp[i, 3]
+            continue
+        for i in range(3):
+            Z[k, i] = tmp[i, 0] * ax + tmp[i, 1] * ay + tmp[i, 2] * az
+        if types[k] == 0:
+            _rot_axis_angle(ax, ay, az, q[k], R)
+            for i in range(3):
+                t0 = tmp[i, 0]
+                t1 = tmp[i, 1]
+                t2 = tmp[i, 2]
+                for j in range(3):
+                    T[i, j] = t0 * R[0, j] + t1 * R[1, j] + t2 * R[2, j]
+                T[i, 3] = tmp[i, 3]
+        else:
+            for i in range(3):
+                for j in range(3):
+                    T[i, j] = tmp[i, j]
+                T[i, 3] = tmp[i, 3] + Z[k, i] * q[k]
+    _mul44(T, tip, tmp)
+    for i in range(4):
+        for j in range(4):
+            T[i, j] = tmp[i, j]
 
 
 @njit(cache=True, inline="always")
@@ -149,7 +204,7 @@ def _randomise(q, q0, lower, upper, slo, span, state, nearest, tries):
 @njit(cache=True)
 def lm_solve_one(
     Tt, q0, types, fixed, axes, tip, lower, upper, slo, shi, w, tol_p, tol_r,
-    max_iters, iters_per_try, nearest, seed, q_out, stall_window, stall_ratio,
+    max_iters, iters_per_try, nearest, seed, q_out, stall_window, stall_ratio, mid_weight,
 ):
     """Solve one target Tt (4x4) from q0 (n,). Writes the best q into q_out.
 
@@ -181,6 +236,8 @@ def lm_solve_one(
     e = np.empty(6)
     en = np.empty(6)
     span = np.empty(n)
+    mid = np.empty(n)
+    wl = np.empty(n)
     wrap = np.empty(n, np.bool_)
     frozen = np.empty(n, np.bool_)
     two_pi = 2.0 * np.pi
@@ -194,6 +251,8 @@ def lm_solve_one(
             v = hi
         q[i] = v
         span[i] = shi[i] - slo[i]
+        mid[i] = 0.5 * (slo[i] + shi[i])
+        wl[i] = 4.0 / (span[i] * span[i])
         wrap[i] = types[i] == 0 and hi - lo >= two_pi
     state = uint64(seed) * uint64(0x2545F4914F6CDD1D) + uint64(0x632BE59BD9B4E019)
 
@@ -207,18 +266,22 @@ def lm_solve_one(
     if pe <= tol_p and re <= tol_r:
         return True, pe, re, 0
 
-    lam = 1e-4
+    lam = LAM0
     it_try = 0
     tries = 0
     E_win = E
     for it in range(1, max_iters + 1):
         jacobian_from_frames(types, T, P, Z, J, False)
+        # pull towards the middle of the ranges, fading with the error: no bias at convergence
+        mu = mid_weight * min(E, 1.0)
         # A = J^T W J, g = J^T W e
         for a in range(n):
             s = 0.0
             for r in range(6):
                 s += J[r, a] * w[r] * e[r]
             g[a] = s
+            if not wrap[a]:
+                g[a] += mu * wl[a] * (mid[a] - q[a])
             for b in range(a + 1):
                 s = 0.0
                 for r in range(6):
@@ -231,7 +294,7 @@ def lm_solve_one(
             for a in range(n):
                 for b in range(n):
                     A[a, b] = 0.0 if (frozen[a] or frozen[b]) else A0[a, b]
-                A[a, a] = 1.0 if frozen[a] else A0[a, a] + lam
+                A[a, a] = 1.0 if frozen[a] else A0[a, a] + lam + (0.0 if wrap[a] else mu * wl[a])
                 if frozen[a]:
                     g[a] = 0.0
             ok = _cholesky_solve(A, g, dq, n)
@@ -294,7 +357,7 @@ def lm_solve_one(
             fk_frames(q, types, fixed, axes, tip, T, P, Z, tmp, R)
             E, pe, re = _error(Tt, T, e, w)
             E_win = E
-            lam = 1e-4
+            lam = LAM0
             it_try = 0
             if pe <= tol_p and re <= tol_r:
                 for i in range(n):
@@ -306,13 +369,30 @@ def lm_solve_one(
 @njit(cache=True, parallel=True)
 def lm_solve_batch(
     Tts, Q0, types, fixed, axes, tip, lower, upper, slo, shi, w, tol_p, tol_r,
-    max_iters, iters_per_try, nearest, seeds, Q_out, succ, perr, rerr, iters, stall_window, stall_ratio,
+    max_iters, iters_per_try, nearest, seeds, Q_out, succ, perr, rerr, iters, stall_window, stall_ratio, mid_weight,
 ):
     """Solve every target of Tts (N,4,4) from Q0 (N,n) in parallel; outputs are (N,...) buffers."""
     for b in prange(Tts.shape[0]):
         s, pe, re, it = lm_solve_one(
             Tts[b], Q0[b], types, fixed, axes, tip, lower, upper, slo, shi, w, tol_p, tol_r,
-            max_iters, iters_per_try, nearest, seeds[b], Q_out[b], stall_window, stall_ratio,
+            max_iters, iters_per_try, nearest, seeds[b], Q_out[b], stall_window, stall_ratio, mid_weight,
+        )
+        succ[b] = s
+        perr[b] = pe
+        rerr[b] = re
+        iters[b] = it
+
+
+@njit(cache=True)
+def lm_solve_batch_serial(
+    Tts, Q0, types, fixed, axes, tip, lower, upper, slo, shi, w, tol_p, tol_r,
+    max_iters, iters_per_try, nearest, seeds, Q_out, succ, perr, rerr, iters, stall_window, stall_ratio, mid_weight,
+):
+    """Serial :func:`lm_solve_batch`: small batches pay no thread start-up."""
+    for b in range(Tts.shape[0]):
+        s, pe, re, it = lm_solve_one(
+            Tts[b], Q0[b], types, fixed, axes, tip, lower, upper, slo, shi, w, tol_p, tol_r,
+            max_iters, iters_per_try, nearest, seeds[b], Q_out[b], stall_window, stall_ratio, mid_weight,
         )
         succ[b] = s
         perr[b] = pe
@@ -324,8 +404,8 @@ def lm_solve_batch(
 def prep_single(x, q0, T):
     """Validate and convert one target for the single-target fast path (no Python-level array work).
 
-    x is (7,) [x,y,z,qx,qy,qz,qw] or (4,4); q0 (n,). Writes T (4x4). Returns 0 when fine, else 1 (the
-    caller then takes the general path, which raises the proper error message).
+    x is (7,) [x,y,z,qx,qy,qz,qw], q0 (n,). Writes T (4x4), with the quaternion normalised. Returns 0 when
+    fine, else 1 (the caller then takes the general path, which raises the proper error message).
     """
     for i in range(q0.shape[0]):
         if not np.isfinite(q0[i]):
@@ -346,7 +426,7 @@ def prep_single(x, q0, T):
         T[3, 2] = 0.0
         T[3, 3] = 1.0
         return 0
-    return 1
+    return 1  # pragma: no cover - callers pass (7,) only
 
 
 @njit(cache=True)

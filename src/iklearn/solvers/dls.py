@@ -34,7 +34,16 @@ def task_error(T: np.ndarray, T_target: np.ndarray) -> np.ndarray:
     e[:, :3] = T_target[:, :3, 3] - T[:, :3, 3]
     if T.shape[0]:
         M = np.einsum("nij,nkj->nik", T_target[:, :3, :3], T[:, :3, :3])
-        e[:, 3:] = Rotation.from_matrix(M).as_rotvec()
+        v = np.stack([M[:, 2, 1] - M[:, 1, 2], M[:, 0, 2] - M[:, 2, 0], M[:, 1, 0] - M[:, 0, 1]], axis=1)
+        s = 0.5 * np.linalg.norm(v, axis=1)
+        c = 0.5 * (np.trace(M, axis1=1, axis2=2) - 1.0)
+        th = np.arctan2(s, c)
+        # theta / (2 sin theta) -> 1/2 as theta -> 0; the closed form loses the axis near pi: scipy there
+        f = np.where(s > 1e-6, th / (2.0 * np.maximum(s, 1e-300)), 0.5 + th**2 / 12.0)
+        e[:, 3:] = v * f[:, None]
+        far = c < -0.99
+        if far.any():
+            e[far, 3:] = Rotation.from_matrix(M[far]).as_rotvec()
     return e
 
 
@@ -129,6 +138,7 @@ class DampedLeastSquares(IKSolver):
         if restarts < 0:
             raise IKLearnError("restarts must be >= 0")
         self.restarts = int(restarts)
+        self.patience = 100  # iterations without progress before a target gives up
         if not (tol_position > 0 and tol_rotation > 0):
             raise IKLearnError("tolerances must be positive")
         if max_iterations < 1:
@@ -198,12 +208,25 @@ class DampedLeastSquares(IKSolver):
         cost = self._cost(e)
         active = ~self._converged(T, T_t)
         best_q, best_cost = q.copy(), cost.copy()  # fixed-damping / SDLS steps may raise the error
+        last_gain = np.zeros(N, np.int64)
+        ref_cost = cost.copy()
+        lo, hi = chain.lower, chain.upper
         tol_r = np.inf if self.position_only else self.tol_rotation
-        for _ in range(self.max_iterations):
+        for it in range(self.max_iterations):
             idx = np.flatnonzero(active)
             if idx.size == 0:
                 break
-            step = self._step(J[idx][:, rows], e[idx], lam[idx])
+            Jr = J[idx][:, rows]
+            step = self._step(Jr, e[idx], lam[idx])
+            # joints at a limit whose step points outwards are taken out and the step recomputed without
+            # them, so the clamped step is still a descent direction for the free joints (and a locked
+            # joint, lower == upper, never moves)
+            qi = q[idx]
+            blocked = ((qi <= lo) & (step < 0)) | ((qi >= hi) & (step > 0))
+            redo = np.flatnonzero(blocked.any(axis=1))
+            if redo.size:
+                Jb = Jr[redo] * (~blocked[redo])[:, None, :]
+                step[redo] = self._step(Jb, e[idx][redo], lam[idx][redo])
             q_new = chain.clip(q[idx] + step)
             T_new, J_new = fk_and_jacobian(chain, q_new, "world")
             e_new = task_error(T_new, T_t[idx])[:, rows]
@@ -214,6 +237,11 @@ class DampedLeastSquares(IKSolver):
             q[acc], T[acc], J[acc], e[acc], cost[acc] = q_new[ok], T_new[ok], J_new[ok], e_new[ok], c_new[ok]
             better = acc[cost[acc] < best_cost[acc]]
             best_q[better], best_cost[better] = q[better], cost[better]
+            # progress = the error fell by 1 % since the last progress: a target crawling along a joint
+            # limit (or, without adaptive damping, oscillating) for `patience` iterations gives up
+            gain = acc[cost[acc] < ref_cost[acc] * 0.99]
+            ref_cost[gain], last_gain[gain] = cost[gain], it
+            active[idx[it - last_gain[idx] > self.patience]] = False
             if self.adaptive:
                 lam[acc] = np.maximum(lam[acc] * 0.5, self.damping_min)
                 rej = idx[~ok]

@@ -18,9 +18,40 @@ like scikit-learn, the predicted standard deviation includes the white-noise ter
 from __future__ import annotations
 
 import numpy as np
-from scipy.linalg import solve_triangular
+from numba import njit
 
 _SQRT5 = np.sqrt(5.0)
+
+
+@njit(cache=True)
+def _forward(L, B):
+    """Solve ``L X = B`` for lower-triangular ``L`` ``(n, n)``, ``B`` ``(n, m)``.
+
+    A plain loop: for the small factors used here it beats a BLAS call, which on a shared machine can
+    spend milliseconds waking threads.
+    """
+    n, m = B.shape
+    X = np.empty((n, m))
+    for j in range(m):
+        for i in range(n):
+            acc = B[i, j]
+            for k in range(i):
+                acc -= L[i, k] * X[k, j]
+            X[i, j] = acc / L[i, i]
+    return X
+
+
+@njit(cache=True)
+def _backward_t(L, b):
+    """Solve ``L^T x = b`` for lower-triangular ``L`` ``(n, n)``, ``b`` ``(n,)``."""
+    n = b.size
+    x = np.empty(n)
+    for i in range(n - 1, -1, -1):
+        acc = b[i]
+        for k in range(i + 1, n):
+            acc -= L[k, i] * x[k]
+        x[i] = acc / L[i, i]
+    return x
 
 
 def matern52(A: np.ndarray, B: np.ndarray, length_scale: float | np.ndarray, signal_variance: float) -> np.ndarray:
@@ -110,7 +141,7 @@ class OnlineGP:
             self.L_ = np.array([[np.sqrt(c)]])
         else:
             k = self._k(self.X_, x)[:, 0]
-            l_row = solve_triangular(self.L_, k, lower=True, check_finite=False)
+            l_row = _forward(self.L_, k[:, None])[:, 0]
             # noise_variance > 0 keeps this positive; the floor guards against round-off on repeated points
             d = np.sqrt(max(c - l_row @ l_row, 1e-12 * c))
             L = np.zeros((n + 1, n + 1))
@@ -136,10 +167,10 @@ class OnlineGP:
         if self.n_points == 0:
             return np.full(X.shape[0], self.prior_mean), np.full(X.shape[0], np.sqrt(prior_var))
         if self._alpha is None:
-            z = solve_triangular(self.L_, self.y_ - self.prior_mean, lower=True, check_finite=False)
-            self._alpha = solve_triangular(self.L_.T, z, lower=False, check_finite=False)
+            z = _forward(self.L_, (self.y_ - self.prior_mean)[:, None])[:, 0]
+            self._alpha = _backward_t(self.L_, z)
         Ks = self._k(X, self.X_)
         mean = self.prior_mean + Ks @ self._alpha
-        V = solve_triangular(self.L_, Ks.T, lower=True, check_finite=False)
+        V = _forward(self.L_, np.ascontiguousarray(Ks.T))
         var = np.maximum(prior_var - (V * V).sum(0), 0.0)
         return mean, np.sqrt(var)

@@ -88,8 +88,11 @@ class GPIK(IKSolver):
         'none' = plain GP-IK; 'hybrid' starts with UCB and switches to EI when UCB stalls.
     tol_position : float, m
     tol_rotation : float, rad
+    tol_position, tol_rotation : float, m and rad
+        Default = the paper's success criterion (1e-3 m, 1e-2 rad).
     max_iterations : int
-        Iteration budget per target, restarts included (the paper's EI cap: 200).
+        Iteration budget per target, restarts included. The paper's EI hit a 200 cap; ours needs 400 for
+        its restarts to reach 100 % on the 6 + 24 cases (measured: 200 gives 93 %).
     damping_factor : float
         ``lambda = damping_factor * sensitivity + min_damping``.
     min_damping : float
@@ -103,18 +106,24 @@ class GPIK(IKSolver):
         Strength of the GP-slope joint weighting.
     gp_length_scale, gp_signal_variance, gp_noise_variance, gp_window
         GP hyperparameters (rad, -, -, points); the prior mean is 0.5 (mid-scale sensitivity).
+    max_step : (float, float), m and rad
+        Task-space error clamping before the DLS step (far targets take several steps).
+    explore_sigma, n_explore, explore_budget
+        Stalled UCB adds ``n_explore`` candidates perturbed by ``N(0, explore_sigma^2)`` rad and gives up
+        after ``explore_budget`` further stalled iterations (early termination).
     seed : int
         Seed of restarts and of random initial configurations.
     """
 
     name = "gp-ik"
 
-    def __init__(self, chain: Chain, *, acquisition: str = "ucb", tol_position: float = 1e-4,
-                 tol_rotation: float = 1e-3, max_iterations: int = 200, damping_factor: float = 0.1,
+    def __init__(self, chain: Chain, *, acquisition: str = "ucb", tol_position: float = 1e-3,
+                 tol_rotation: float = 1e-2, max_iterations: int = 400, damping_factor: float = 0.1,
                  min_damping: float = 1e-3, patience: int = 3, kappa: float = 0.5, ucb_beta: float = 2.0,
                  eta: float = 1.0, probe_step: float = 0.05, limit_margin: float = 0.1,
                  gp_length_scale: float = 0.8, gp_signal_variance: float = 0.05, gp_noise_variance: float = 1e-4,
-                 gp_window: int = 64, seed: int = 0) -> None:
+                 gp_window: int = 64, max_step: tuple[float, float] = (0.2, 0.5), explore_sigma: float = 0.3,
+                 n_explore: int = 4, explore_budget: int = 10, seed: int = 0) -> None:
         super().__init__(chain)
         if acquisition not in ACQUISITIONS:
             raise IKLearnError(f"acquisition must be one of {ACQUISITIONS}, got {acquisition!r}")
@@ -129,6 +138,9 @@ class GPIK(IKSolver):
         self.probe_step, self.limit_margin = float(probe_step), float(limit_margin)
         self.gp_params = dict(length_scale=gp_length_scale, signal_variance=gp_signal_variance,
                               noise_variance=gp_noise_variance, prior_mean=0.5, max_size=gp_window)
+        self.max_step = (float(max_step[0]), float(max_step[1]))
+        self.explore_sigma, self.n_explore = float(explore_sigma), int(n_explore)
+        self.explore_budget = int(explore_budget)
         self.seed = int(seed)
         self.w_ref_ = reference_manipulability(chain, seed=0)
         self._rho = self.tol_position / self.tol_rotation
@@ -150,6 +162,16 @@ class GPIK(IKSolver):
         T = np.empty((4, 4))
         K.fk_frames(q, *self._kin, T, np.empty((n, 3)), np.empty((n, 3)), np.empty((4, 4)), np.empty((3, 3)))
         return T
+
+    def _clamp_error(self, e: np.ndarray) -> np.ndarray:
+        """Shorten the task-space error to at most ``max_step`` (m, rad): far targets take several steps."""
+        e = e.copy()
+        npos, nrot = np.linalg.norm(e[:3]), np.linalg.norm(e[3:])
+        if npos > self.max_step[0]:
+            e[:3] *= self.max_step[0] / npos
+        if nrot > self.max_step[1]:
+            e[3:] *= self.max_step[1] / nrot
+        return e
 
     # -- Algorithm 1, line 19 -------------------------------------------------------------------------------
     def _weights(self, gp: OnlineGP, q: np.ndarray, grad: np.ndarray) -> np.ndarray:
@@ -202,35 +224,49 @@ class GPIK(IKSolver):
                 progress = pe <= prof.thresholds[0] * prev[0] or re <= prof.thresholds[1] * prev[1]
                 stall = 0 if progress else stall + 1
             prev = (pe, re)
+            explore = False
             if stall >= self.patience:
-                stall, prev = 0, None
-                v[:] = 0.0
                 if phase == "ucb" and self.acquisition == "hybrid":
                     phase, prof = "ei", PROFILES["ei"]
-                    restarts_left = prof.restarts
+                    restarts_left, stall, prev = prof.restarts, 0, None
+                    v[:] = 0.0
+                elif phase == "ucb":
+                    # UCB explores around the stall (single pass); gives up after `explore_budget` stalled steps
+                    if stall >= self.patience + self.explore_budget:
+                        break
+                    explore = True
                 elif restarts_left > 0:
                     restarts_left -= 1
+                    stall, prev = 0, None
+                    v[:] = 0.0
                     q = rng.uniform(self._lo, self._hi)
                     continue
                 else:
-                    break  # early termination (UCB: single pass)
+                    break
             w = self._weights(gp, q, J.T @ e)
             lam = self.damping_factor * s + self.min_damping
             JW = J * w
-            dq = w * (J.T @ np.linalg.solve(JW @ J.T + lam * lam * np.eye(6), e))
+            dq = w * (J.T @ np.linalg.solve(JW @ J.T + lam * lam * np.eye(6), self._clamp_error(e)))
             if phase == "none":
                 q_new = np.clip(q + dq, self._lo, self._hi)
             else:
-                q_new = self._acquire(phase, prof, gp, Tt, q, dq, v, f)
+                q_new = self._acquire(phase, prof, gp, Tt, q, dq, v, f, rng if explore else None)
             v = q_new - q
             q = q_new
         _, q, pe, re = best
         return q, False, pe, re, it
 
     def _acquire(self, phase: str, prof: Profile, gp: OnlineGP, Tt: np.ndarray, q: np.ndarray,
-                 dq: np.ndarray, v: np.ndarray, f_now: float) -> np.ndarray:
-        """Pick the next configuration among the candidate steps with EI or UCB."""
-        Qc = np.clip(q + (prof.learning_rate * _SCALES)[:, None] * dq + prof.momentum * v, self._lo, self._hi)
+                 dq: np.ndarray, v: np.ndarray, f_now: float, rng: np.random.Generator | None) -> np.ndarray:
+        """Pick the next configuration among the candidate steps with EI or UCB.
+
+        With ``rng`` (a stalled UCB pass), exploratory candidates ``q + dq + N(0, explore_sigma^2)`` join
+        the set: the GP's uncertainty is what lets UCB prefer the unvisited ones.
+        """
+        Qc = q + (prof.learning_rate * _SCALES)[:, None] * dq + prof.momentum * v
+        if rng is not None:
+            Qc = np.vstack([Qc, q + dq + rng.normal(0.0, self.explore_sigma, (self.n_explore, q.size))])
+        Qc = np.clip(Qc, self._lo, self._hi)
         e = np.empty(6)
         ones = np.ones(6)
         fc = np.empty(len(Qc))

@@ -48,6 +48,8 @@ class JacobianNet:
     optimizer : 'adam' | 'adamax' | 'nadam' | 'rmsprop' | 'adagrad' | 'sgd' | 'adadelta'
     lr, batch_size, weight_decay : optimiser settings
     pretrain_epochs, confidence_epochs, n_cycles, epochs_per_phase : the schedule
+    freeze_encoder : freeze the encoder while the confidence head trains (the paper); False lets the
+        confidence phases train it too
     validation_split : fraction held out for the validation curves (0.2 in the paper)
     n_threads : torch intra-op threads (None leaves torch's setting alone)
     random_state : seed
@@ -57,8 +59,8 @@ class JacobianNet:
                  estimation: Sequence[int] = (256, 128), dropout: float = 0.0, threshold: float = 0.5,
                  optimizer: str = "adam", lr: float = 2e-3, batch_size: int = 512, weight_decay: float = 0.0,
                  pretrain_epochs: int = 10, confidence_epochs: int = 6, n_cycles: int = 3,
-                 epochs_per_phase: int = 3, validation_split: float = 0.2, n_threads: int | None = 2,
-                 random_state: int = 0) -> None:
+                 epochs_per_phase: int = 3, freeze_encoder: bool = True, validation_split: float = 0.2,
+                 n_threads: int | None = 2, random_state: int = 0) -> None:
         self.encoder = encoder
         self.confidence = confidence
         self.estimation = estimation
@@ -72,6 +74,7 @@ class JacobianNet:
         self.confidence_epochs = confidence_epochs
         self.n_cycles = n_cycles
         self.epochs_per_phase = epochs_per_phase
+        self.freeze_encoder = freeze_encoder
         self.validation_split = validation_split
         self.n_threads = n_threads
         self.random_state = random_state
@@ -118,16 +121,17 @@ class JacobianNet:
         t0 = time.perf_counter()
         for phase, epochs in phases:
             conf = phase == "confidence"
+            frozen = conf and self.freeze_encoder
             for p in net.encoder.parameters():
-                p.requires_grad_(not conf)  # the encoder is frozen while the confidence head trains
+                p.requires_grad_(not frozen)  # the paper freezes the encoder while the confidence head trains
             head = net.confidence if conf else net.estimation
-            params = list(head.parameters()) + ([] if conf else list(net.encoder.parameters()))
+            params = list(head.parameters()) + ([] if frozen else list(net.encoder.parameters()))
             opt = _optimizer(torch, self.optimizer, params, self.lr, self.weight_decay)
             (Xt, Yt, Xv, Yv) = tc if conf else te
             loss_fn = bce if conf else mse
             for _ in range(epochs):
                 net.train()
-                if conf:
+                if frozen:
                     net.encoder.eval()  # frozen encoder: keep its BN statistics too
                 losses = []
                 for idx in _batches(len(Xt), self.batch_size, rng):
@@ -195,7 +199,7 @@ class JacobianNet:
     # ----------------------------------------------------------------------------------- save/load
     _PARAMS = ("encoder", "confidence", "estimation", "dropout", "threshold", "optimizer", "lr", "batch_size",
                "weight_decay", "pretrain_epochs", "confidence_epochs", "n_cycles", "epochs_per_phase",
-               "validation_split", "n_threads", "random_state")
+               "freeze_encoder", "validation_split", "n_threads", "random_state")
 
     def save(self, path) -> "Path":  # noqa: F821
         """Weights, scalers (arrays) and hyperparameters to one ``.npz`` (no pickle)."""

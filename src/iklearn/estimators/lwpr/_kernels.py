@@ -32,8 +32,8 @@ D_D, D_M, D_ALPHA, D_HM, D_BM = 0, 1, 2, 3, 4
 NDM = 5
 # hyperparameters, params[:]
 (PR_WGEN, PR_WPRUNE, PR_PENALTY, PR_INITLAM, PR_FINLAM, PR_TAULAM, PR_ADDTH, PR_INITS2, PR_METARATE,
- PR_UPDATED, PR_DIAG, PR_META, PR_CUTOFF) = range(13)
-NPARAMS = 13
+ PR_UPDATED, PR_DIAG, PR_META, PR_CUTOFF, PR_NTRUST) = range(14)
+NPARAMS = 14
 
 UPDATE_CUTOFF = 0.001  # an RF is updated only where its activation exceeds this
 
@@ -75,7 +75,7 @@ def _init_rf(o, k, t, x, y, S, PV, PM, XV, DM, params, initD, initM, initA):
     for i in range(d):
         for j in range(d):
             DM[o, k, D_BM, i, j] = np.log(DM[o, k, D_ALPHA, i, j] + 1e-10) if j >= i else 0.0
-    nreg = 2 if d > 1 else 1
+    nreg = min(2, PV.shape[3])
     S[o, k, S_NREG] = nreg
     S[o, k, S_BETA0] = y
     for r in range(nreg):
@@ -187,13 +187,13 @@ def _update_rf(o, k, x, y, w, dwdq, ddwdqdq, S, PV, PM, XV, DM, params, xmz, xre
         for r in range(nreg):
             PV[o, k, P_SUMECV2, r] = PV[o, k, P_SUMECV2, r] * PV[o, k, P_LAM, r] + w * ecv[r] ** 2
         S[o, k, S_SUM_E2] = S[o, k, S_SUM_E2] * PV[o, k, P_LAM, last] + w * e * e
-    if PV[o, k, P_NDATA, 0] > 2 * d:
+    if PV[o, k, P_NDATA, 0] > params[PR_NTRUST]:
         S[o, k, S_TRUST] = 1.0
     # --- distance metric
     if params[PR_UPDATED] > 0.5:
         _update_metric(o, k, x, w, dwdq, ddwdqdq, ecv[last], e, S, PV, PM, XV, DM, params, z)
     # --- add a projection while the last one still halves (add_threshold) the CV error
-    if nreg < d:
+    if nreg < PV.shape[3]:
         mse_n = PV[o, k, P_SUMECV2, last] / PV[o, k, P_SUMW, last] + 1e-10
         mse_1 = PV[o, k, P_SUMECV2, last - 1] / PV[o, k, P_SUMW, last - 1] + 1e-10
         if (mse_n / mse_1 < params[PR_ADDTH] and PV[o, k, P_NDATA, last] / PV[o, k, P_NDATA, 0] > 0.99

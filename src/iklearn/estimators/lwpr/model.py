@@ -17,7 +17,8 @@ from iklearn.estimators.lwpr import _kernels as K
 
 _KIND = "lwpr"
 _HYPER = ("init_D", "init_alpha", "w_gen", "w_prune", "penalty", "diag_only", "update_D", "meta", "meta_rate",
-          "init_lambda", "final_lambda", "tau_lambda", "add_threshold", "init_S2", "norm_in", "norm_out", "cutoff")
+          "init_lambda", "final_lambda", "tau_lambda", "add_threshold", "init_S2", "norm_in", "norm_out", "cutoff",
+          "n_trust", "max_projections")
 
 
 def _as_metric(v: Any, d: int, name: str) -> np.ndarray:
@@ -75,6 +76,13 @@ class LWPR:
         Input / output scales; the model works with x / norm_in and y / norm_out (default ones).
     cutoff : float
         Receptive fields less activated than this do not contribute to predictions.
+    n_trust : float, optional
+        (Discounted) number of samples a receptive field must have seen before it contributes to
+        predictions; None gives the reference library's 2 d. Larger values help with strongly correlated
+        sequential data (a field fitted on 2 d consecutive samples of a trajectory has not seen its inputs vary).
+    max_projections : int, optional
+        Cap on the PLS projections per field (default d, as in the reference library); memory per field
+        grows with d x max_projections.
 
     Attributes
     ----------
@@ -89,7 +97,8 @@ class LWPR:
                  penalty: float = 1e-6, diag_only: bool = True, update_D: bool = True, meta: bool = False,
                  meta_rate: float = 250.0, init_lambda: float = 0.999, final_lambda: float = 0.99999,
                  tau_lambda: float = 0.9999, add_threshold: float = 0.5, init_S2: float = 1e-10,
-                 norm_in: Any = None, norm_out: Any = None, cutoff: float = 0.001) -> None:
+                 norm_in: Any = None, norm_out: Any = None, cutoff: float = 0.001,
+                 n_trust: float | None = None, max_projections: int | None = None) -> None:
         self.init_D = init_D
         self.init_alpha = init_alpha
         self.w_gen = w_gen
@@ -107,6 +116,8 @@ class LWPR:
         self.norm_in = norm_in
         self.norm_out = norm_out
         self.cutoff = cutoff
+        self.n_trust = n_trust
+        self.max_projections = max_projections
 
     # ------------------------------------------------------------------ set-up
     def get_params(self, deep: bool = True) -> dict[str, Any]:
@@ -135,8 +146,9 @@ class LWPR:
         p[K.PR_ADDTH], p[K.PR_INITS2], p[K.PR_METARATE] = self.add_threshold, self.init_S2, self.meta_rate
         p[K.PR_UPDATED], p[K.PR_DIAG], p[K.PR_META] = float(self.update_D), float(self.diag_only), float(self.meta)
         p[K.PR_CUTOFF] = self.cutoff
+        p[K.PR_NTRUST] = 2.0 * d if self.n_trust is None else float(self.n_trust)
         self._params = p
-        R = d  # at most d projections
+        R = d if self.max_projections is None else max(1, min(d, int(self.max_projections)))
         self._S = np.zeros((n_out, capacity, K.NS))
         self._PV = np.zeros((n_out, capacity, K.NPV, R))
         self._PM = np.zeros((n_out, capacity, K.NPM, R, d))

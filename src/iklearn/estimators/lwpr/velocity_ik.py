@@ -43,6 +43,8 @@ class VelocityIKLearner:
         the relevant inputs a large variance (SS 3.1.3).
     slow_start : float
         Initial SS of every projection (eq. 10c); 1e-10 disables the slow start.
+    n_trust : float, optional
+        Samples a receptive field needs before it predicts (see :class:`LWPR`); None = 2 d.
     exploration_bias : bool
         Add dtheta / n_r to the command (eq. 13).
     lwpr_params : dict, optional
@@ -56,7 +58,7 @@ class VelocityIKLearner:
 
     def __init__(self, *, theta_opt: Any, task_dim: int = 3, weights: Any = 1.0, alpha: float = 0.05,
                  init_D_theta: float = 25.0, xdot_scale: float = 0.05, theta_scale: float = 1.0,
-                 slow_start: float = 1e10, exploration_bias: bool = True,
+                 slow_start: float = 1e10, n_trust: float | None = None, exploration_bias: bool = True,
                  lwpr_params: dict[str, Any] | None = None) -> None:
         self.theta_opt = theta_opt
         self.task_dim = task_dim
@@ -66,6 +68,7 @@ class VelocityIKLearner:
         self.xdot_scale = xdot_scale
         self.theta_scale = theta_scale
         self.slow_start = slow_start
+        self.n_trust = n_trust
         self.exploration_bias = exploration_bias
         self.lwpr_params = lwpr_params
         self._build()
@@ -76,7 +79,8 @@ class VelocityIKLearner:
         self.W_ = np.broadcast_to(np.asarray(self.weights, dtype=float), (n,)).copy()
         init_D = np.concatenate([np.zeros(m), np.full(n, float(self.init_D_theta))])
         norm_in = np.concatenate([np.full(m, float(self.xdot_scale)), np.full(n, float(self.theta_scale))])
-        kw = {"init_D": init_D, "norm_in": norm_in, "init_S2": float(self.slow_start), "diag_only": True}
+        kw = {"init_D": init_D, "norm_in": norm_in, "init_S2": float(self.slow_start), "diag_only": True,
+              "n_trust": self.n_trust}
         kw.update(self.lwpr_params or {})
         self.model_ = LWPR(**kw)
         self.n_updates_ = 0

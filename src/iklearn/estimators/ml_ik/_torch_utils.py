@@ -109,7 +109,7 @@ def train(
             opt.zero_grad(set_to_none=True)
             lo.backward()
             opt.step()
-            tot += float(lo) * len(b)
+            tot += float(lo.detach()) * len(b)
             if loss == "ce":
                 correct += int((out.argmax(1) == Yt[b]).sum())
         hist.train_loss.append(tot / max(len(ti), 1))

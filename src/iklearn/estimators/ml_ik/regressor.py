@@ -100,7 +100,7 @@ class ClusteredMLPRegressor:
         val_fraction: float = 0.1,
         selection_weight: float = 0.1,
         time_budget: float | None = None,
-        n_threads: int = 2,
+        n_threads: int = 1,
         random_state: int = 0,
     ) -> None:
         self.robot = robot

@@ -1,0 +1,184 @@
+"""Reachability and conditioning classifier of paper 001 (PyTorch MLP on ``[x, y, z, qx, qy, qz, qw]``)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from iklearn._validate import as_batch, as_poses
+from iklearn.errors import IKLearnError, ShapeError
+from iklearn.estimators.ml_ik import _torch_utils as tu
+from iklearn.robot.chain import Chain
+
+_KIND = "ml_ik.conditioning_classifier"
+CLASS_NAMES = ("unreachable", "near-singular", "adequately conditioned", "high manipulability")
+N_CLASSES = 4
+
+
+def pose7_features(X) -> np.ndarray:
+    """Validated poses ``(N, 7)`` / ``(N, 4, 4)`` as ``(N, 7)`` rows ``[x, y, z, qx, qy, qz, qw]`` with ``qw >= 0``.
+
+    q and -q are the same rotation; fixing the sign makes the input a function of the pose.
+    """
+    from iklearn.kinematics.pose import matrix_to_pose7
+
+    T, _ = as_poses(X, "X (poses)")
+    P = matrix_to_pose7(T)
+    P[P[:, 6] < 0, 3:] *= -1
+    return P
+
+
+class ConditioningClassifier:
+    """Four-class pose classifier: 0 unreachable, 1 near-singular, 2 adequately conditioned, 3 high manipulability.
+
+    The paper's network: 7 inputs, five hidden ``Linear(256) + ReLU`` layers, 4 logits; cross-entropy,
+    Adam with weight decay, ReduceLROnPlateau on the validation loss starting from ``lr = 8e-3``; the weights
+    of the best validation epoch are kept (early stopping after ``patience`` epochs without progress).
+
+    Parameters
+    ----------
+    robot : Chain
+        The robot the labels were made for (recorded in saved files).
+    hidden : tuple of int
+    lr, weight_decay, batch_size, max_epochs, patience, lr_patience, val_fraction : training settings
+    time_budget : float or None, s, training-time cap
+    n_threads : int, torch CPU threads
+    random_state : int
+    """
+
+    def __init__(
+        self,
+        robot: Chain,
+        *,
+        hidden: tuple[int, ...] = (256, 256, 256, 256, 256),
+        lr: float = 8e-3,
+        weight_decay: float = 1e-4,
+        batch_size: int = 1024,
+        max_epochs: int = 200,
+        patience: int = 20,
+        lr_patience: int = 5,
+        val_fraction: float = 0.1,
+        time_budget: float | None = None,
+        n_threads: int = 1,
+        random_state: int = 0,
+    ) -> None:
+        self.robot = robot
+        self.hidden = hidden
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.patience = patience
+        self.lr_patience = lr_patience
+        self.val_fraction = val_fraction
+        self.time_budget = time_budget
+        self.n_threads = n_threads
+        self.random_state = random_state
+
+    def fit(self, X, y) -> "ConditioningClassifier":
+        """Learn from poses ``X`` ``(N, 7)`` / ``(N, 4, 4)`` and class labels ``y`` ``(N,)`` in ``{0, 1, 2, 3}``."""
+        F = pose7_features(X)
+        lab = np.asarray(y)
+        if lab.shape != (F.shape[0],):
+            raise ShapeError(f"y must have shape ({F.shape[0]},), got {lab.shape}")
+        if F.shape[0] == 0:
+            raise ShapeError("X is empty; expected at least one pose")
+        if not np.isin(lab, np.arange(N_CLASSES)).all():
+            raise IKLearnError("class labels must be integers in {0, 1, 2, 3}")
+        torch = tu.torch_module(self.n_threads)
+        rng = np.random.default_rng(self.random_state)
+        torch.manual_seed(int(rng.integers(2**31)))
+        self.x_mean_, self.x_std_ = F.mean(0), F.std(0) + 1e-9
+        self.model_ = tu.make_mlp(7, tuple(self.hidden), N_CLASSES)
+        self.history_ = tu.train(self.model_, (F - self.x_mean_) / self.x_std_, lab.astype(np.int64), loss="ce",
+                                 lr=self.lr, weight_decay=self.weight_decay, batch_size=self.batch_size,
+                                 max_epochs=self.max_epochs, patience=self.patience, val_fraction=self.val_fraction,
+                                 rng=rng, lr_patience=self.lr_patience, lr_factor=0.5, min_lr=1e-8,
+                                 time_budget=self.time_budget)
+        self.classes_ = np.arange(N_CLASSES)
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "model_"):
+            raise IKLearnError("this ConditioningClassifier is not fitted yet; call fit() or load() first")
+
+    def decision_function(self, X) -> np.ndarray:
+        """Logits ``(N, 4)``."""
+        self._check_fitted()
+        F = pose7_features(X)
+        tu.torch_module(self.n_threads)
+        if F.shape[0] == 0:
+            return np.zeros((0, N_CLASSES))
+        return tu.predict(self.model_, (F - self.x_mean_) / self.x_std_)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities ``(N, 4)`` (softmax of the logits)."""
+        z = self.decision_function(X)
+        z = z - z.max(axis=1, keepdims=True) if z.size else z
+        e = np.exp(z)
+        return e / e.sum(axis=1, keepdims=True) if z.size else z
+
+    def predict(self, X) -> np.ndarray:
+        """Classes ``(N,)`` int in ``{0, 1, 2, 3}``."""
+        return np.argmax(self.decision_function(X), axis=1)
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write weights, input scaler and training history to ``path`` (npz + JSON, no pickle)."""
+        from iklearn.estimators._io import save_model, torch_state_to_arrays
+
+        self._check_fitted()
+        arrays = torch_state_to_arrays(self.model_.state_dict())
+        arrays.update(x_mean=self.x_mean_, x_std=self.x_std_)
+        keys = ("lr", "weight_decay", "batch_size", "max_epochs", "patience", "lr_patience", "val_fraction",
+                "time_budget", "n_threads", "random_state")
+        meta = {k: getattr(self, k) for k in keys}
+        meta["hidden"] = [int(h) for h in self.hidden]
+        meta["history"] = self.history_.to_dict()
+        return save_model(path, _KIND, arrays, meta, robot=self.robot)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, robot: Chain | None = None) -> "ConditioningClassifier":
+        """Read a model written by :meth:`save`; refuses a file made for another robot than ``robot``."""
+        from iklearn.estimators._io import arrays_to_torch_state, load_model
+
+        arrays, meta, file_robot = load_model(path, _KIND, robot=robot)
+        hist = meta.pop("history")
+        meta["hidden"] = tuple(meta["hidden"])
+        self = cls(robot if robot is not None else file_robot, **meta)
+        tu.torch_module(self.n_threads)
+        self.model_ = tu.make_mlp(7, self.hidden, N_CLASSES)
+        self.model_.load_state_dict(arrays_to_torch_state(arrays))
+        self.model_.eval()
+        self.x_mean_, self.x_std_ = arrays["x_mean"], arrays["x_std"]
+        self.history_ = tu.History(**hist)
+        self.classes_ = np.arange(N_CLASSES)
+        return self
+
+
+def best_solution_inverse_condition(chain: Chain, poses, q_known=None, *, restarts: int = 8,
+                                    seed: int = 0) -> np.ndarray:
+    """The largest inverse condition number over the IK solutions found for each pose ``(N,)``.
+
+    A 6-DOF pose has several IK solutions (up to 8 for UR5 / PUMA 560) with different conditioning, so the
+    class of the one sampled configuration is not a function of the pose. This makes it one: solve each
+    pose from ``restarts`` random seeds (limit-respecting LM), keep the successful solutions (plus
+    ``q_known`` ``(N, dof)``, the sampled configuration, when given) and take the best-conditioned one.
+    """
+    from iklearn.kinematics import jacobian, manipulability
+    from iklearn.solvers.lm import LevenbergMarquardt
+
+    T, _ = as_poses(poses, "poses")
+    N = T.shape[0]
+    best = np.zeros(N)
+    if q_known is not None:
+        Qk, _ = as_batch(q_known, chain.dof, "q_known")
+        best = manipulability(jacobian(chain, Qk)).inverse_condition
+    lm = LevenbergMarquardt(chain, tol_position=1e-6, tol_rotation=1e-5, max_iterations=60,
+                            iterations_per_try=60, seed=seed)
+    for r in range(restarts):
+        res = lm.solve(T)
+        ic = manipulability(jacobian(chain, res.q)).inverse_condition
+        best = np.where(res.success, np.maximum(best, ic), best)
+    return best

@@ -1,0 +1,67 @@
+"""The conditioning dataset of paper 001: reachable poses labelled by conditioning, plus unreachable poses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from iklearn.robot.chain import Chain
+
+
+@dataclass(frozen=True)
+class ConditioningData:
+    """Poses and both labellings.
+
+    pose : (N, 7) ``[x, y, z, qx, qy, qz, qw]``; the reachable rows first, then the unreachable ones
+    q : (N_reachable, dof) the sampled configuration of each reachable row
+    label_paper : (N,) int, class of the sampled configuration's inverse condition number (the paper's)
+    label_best : (N,) int, class of the best-conditioned IK solution found for the pose (a function of the pose)
+    thresholds_paper, thresholds_best : (t_low, t_high) inverse-condition thresholds of each labelling
+    """
+
+    pose: np.ndarray
+    q: np.ndarray
+    label_paper: np.ndarray
+    label_best: np.ndarray
+    thresholds_paper: tuple[float, float]
+    thresholds_best: tuple[float, float]
+
+    @property
+    def reachable(self) -> np.ndarray:
+        """(N,) bool."""
+        return self.label_paper > 0
+
+
+def conditioning_dataset(chain: Chain, n_reachable: int, n_unreachable: int, *, seed: int = 0,
+                         restarts: int = 8, percentiles=(20, 60, 20)) -> ConditioningData:
+    """Build the paper's dataset: joint-space samples labelled by the percentile of their inverse condition
+    number (bottom 20 % near-singular, middle 60 % adequate, top 20 % high manipulability), plus
+    ``n_unreachable`` poses (half inside the reach sphere, half outside) confirmed unreachable by a KD-tree
+    distance to the reachable positions and by IK with restarts (class 0).
+
+    ``label_best`` relabels each reachable pose by its best-conditioned IK solution among the sampled one
+    and those found from ``restarts`` random seeds, with thresholds at the same percentiles of those values.
+    """
+    from iklearn.data.labels import conditioning_labels, unreachable_poses
+    from iklearn.data.sampling import sample_joints
+    from iklearn.estimators.ml_ik.classifier import best_solution_inverse_condition
+    from iklearn.kinematics import fk_and_jacobian, manipulability, matrix_to_pose7
+
+    q = sample_joints(chain, n_reachable, "uniform", seed=seed)
+    T, J = fk_and_jacobian(chain, q)
+    ic = manipulability(J).inverse_condition
+    lab_p, thr_p = conditioning_labels(ic, percentiles=percentiles)
+    best = best_solution_inverse_condition(chain, T, q, restarts=restarts, seed=seed)
+    lab_b, thr_b = conditioning_labels(best, percentiles=percentiles)
+    reach_pose = matrix_to_pose7(T)
+    un = unreachable_poses(chain, n_unreachable, reach_pose[:, :3], seed=seed, restarts=restarts)
+    zeros = np.zeros(n_unreachable, int)
+    return ConditioningData(
+        pose=np.concatenate([reach_pose, un]),
+        q=q,
+        label_paper=np.concatenate([lab_p.astype(int), zeros]),
+        label_best=np.concatenate([lab_b.astype(int), zeros]),
+        thresholds_paper=tuple(map(float, thr_p)),
+        thresholds_best=tuple(map(float, thr_b)),
+    )

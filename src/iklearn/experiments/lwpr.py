@@ -1,0 +1,260 @@
+"""Paper 002 (D'Souza, Vijayakumar & Schaal 2001): LWPR learns velocity-level IK online, with null-space
+optimisation, on a redundant arm tracking a figure eight; three experiments beside the analytical
+pseudo-inverse with null-space optimisation (eq. 5), joint-space consistency, and LWPR's update speed.
+
+Arms: the Panda (7 joints) and ``snake24`` (24 joints), 3-D position task. Kinematic simulation at 420 Hz under
+the Cartesian controller of eq. 14-15. See :mod:`iklearn.experiments.lwpr_sim`.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from iklearn.experiments.base import Claim, ExperimentResult, Progress, Size, Table, machine_info, plt, save_json
+from iklearn.experiments.lwpr_sim import (Arm, FigureEight, babble, cycle_drift, pinv_nullspace_rate,
+                                          planar2_lwpr, planar2_velocity_ik_data, track)
+
+NAME = "lwpr"
+TITLE = "Paper 002: LWPR, learning velocity-level IK online with null-space optimisation"
+
+PERIOD = 4.0  # s per figure eight
+ARMS = {"panda": "ready", "snake24": "bent"}  # arm -> preferred posture theta_opt
+# durations in s (cycles where named so); full = the paper's: 10 min babbling, 1 min on task, 3 min from scratch
+PLAN: dict[str, dict[str, Any]] = {
+    "tiny": {"arms": ("panda",), "babble": 3.0, "on_task": 4.0, "test_cycles": 1, "consistency_cycles": 2,
+             "scratch": 4.0, "bench_n": 5_000},
+    "quick": {"arms": ("panda", "snake24"), "babble": 20.0, "on_task": 60.0, "test_cycles": 1,
+              "consistency_cycles": 5, "scratch": 40.0, "bench_n": 50_000},
+    "full": {"arms": ("panda", "snake24"), "babble": 600.0, "on_task": 60.0, "test_cycles": 2,
+             "consistency_cycles": 30, "scratch": 180.0, "bench_n": 200_000},
+}
+# the learner's settings (the parts the paper leaves open; see the notes)
+LEARNER = {"alpha": 0.3, "init_D_theta": 25.0, "xdot_scale": 0.05, "slow_start": 1e2,
+           "lwpr_params": {"update_D": False}}
+MAX_VELOCITY = 2.0  # rad/s, joint velocity limit of the simulated arms
+MAX_TASK_VELOCITY = 1.0  # m/s, saturation of the controller's desired velocity (anti-windup)
+ALPHA_ANALYTIC = 1.0  # 1/s, null-space gain of eq. 5
+
+
+def _rmse(e: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(np.square(e)))) if e.size else float("nan")
+
+
+def _learner(theta_opt: np.ndarray):
+    from iklearn.estimators.lwpr.velocity_ik import VelocityIKLearner
+
+    return VelocityIKLearner(theta_opt=theta_opt, **LEARNER)
+
+
+def run_arm(name: str, plan: dict[str, Any], seed: int, tick=lambda: None) -> dict[str, Any]:
+    """All three experiments plus the analytical baseline on one arm; returns their records."""
+    from iklearn.robot import load_robot
+
+    chain = load_robot(name)
+    arm = Arm(chain)
+    th_opt = chain.pose(ARMS[name])
+    x0, _ = arm.fk_jac(th_opt)
+    traj = FigureEight(x0, 0.15, 0.10, PERIOD, np.array([0.0, 1.0, 0.0]), np.array([0.0, 0.0, 1.0]))
+    W = np.ones(chain.dof)
+    spc = int(round(PERIOD * 420))  # samples per cycle
+    nc = plan["consistency_cycles"]
+    rec: dict[str, Any] = {"arm": name, "dof": chain.dof, "theta_opt": th_opt, "figure_eight": {
+        "center": x0, "half_width": 0.15, "half_height": 0.10, "period_s": PERIOD, "plane": "yz"}}
+
+    def ana(xd, q, J):
+        return pinv_nullspace_rate(J, xd, q, th_opt, W, ALPHA_ANALYTIC)
+
+    # analytical pseudo-inverse with null-space optimisation (eq. 5): 1 settling cycle + nc cycles
+    t0 = time.perf_counter()
+    ra = track(arm, traj, th_opt, PERIOD * (1 + nc), inverse=ana, max_velocity=MAX_VELOCITY, max_task_velocity=MAX_TASK_VELOCITY)
+    rec["analytic"] = {"rmse_m": _rmse(ra.error[spc:]), "drift": cycle_drift(ra, PERIOD, nc),
+                       "seconds": time.perf_counter() - t0}
+    tick()
+    # 1. motor babbling, then the task without learning
+    L = _learner(th_opt)
+    t0 = time.perf_counter()
+    babble(arm, L, th_opt, plan["babble"], seed=seed)
+    rb = track(arm, traj, th_opt, PERIOD * plan["test_cycles"], inverse=lambda xd, q, J: L.command(xd, q),
+               max_velocity=MAX_VELOCITY, max_task_velocity=MAX_TASK_VELOCITY)
+    rec["babbling"] = {"seconds_babbling": plan["babble"], "rmse_m": _rmse(rb.error),
+                       "receptive_fields": L.n_receptive_fields_.tolist(), "wall_s": time.perf_counter() - t0}
+    tick()
+    # 2. the same model keeps learning on the task for `on_task` s, then nc more cycles (still learning)
+    t0 = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    ro = track(arm, traj, th_opt, plan["on_task"], inverse=lambda xd, q, J: L.command(xd, q), learn=L.learn,
+               max_velocity=MAX_VELOCITY, max_task_velocity=MAX_TASK_VELOCITY, rng=rng)
+    rc = track(arm, traj, ro.theta_end, PERIOD * nc, t0=ro.t[-1] + ro.t[1] - ro.t[0],
+               inverse=lambda xd, q, J: L.command(xd, q), learn=L.learn, max_velocity=MAX_VELOCITY, max_task_velocity=MAX_TASK_VELOCITY, rng=rng)
+    rec["on_task"] = {"seconds_learning": plan["on_task"], "rmse_m": _rmse(rc.error),
+                      "rmse_first_cycle_after_m": _rmse(rc.error[:spc]),
+                      "rmse_during_learning_per_cycle_m": [_rmse(ro.error[i:i + spc])
+                                                           for i in range(0, ro.error.size, spc)],
+                      "drift": cycle_drift(rc, PERIOD, nc), "receptive_fields": L.n_receptive_fields_.tolist(),
+                      "wall_s": time.perf_counter() - t0}
+    tick()
+    # 3. from scratch on the task (slow start + exploration bias, starting away from theta_opt)
+    t0 = time.perf_counter()
+    L3 = _learner(th_opt)
+    start = np.clip(th_opt + np.random.default_rng(seed + 1).uniform(-0.2, 0.2, chain.dof), arm.lower, arm.upper)
+    rs = track(arm, traj, start, plan["scratch"], inverse=lambda xd, q, J: L3.command(xd, q), learn=L3.learn,
+               max_velocity=MAX_VELOCITY, max_task_velocity=MAX_TASK_VELOCITY, rng=rng)
+    rec["scratch"] = {"seconds_learning": plan["scratch"],
+                      "rmse_per_cycle_m": [_rmse(rs.error[i:i + spc]) for i in range(0, rs.error.size, spc)],
+                      "receptive_fields": L3.n_receptive_fields_.tolist(), "wall_s": time.perf_counter() - t0}
+    tick()
+    rec["_rollouts"] = {"analytic": ra, "babbling": rb, "on_task": ro, "consistency": rc, "scratch": rs}
+    return rec
+
+
+def bench_speed(n: int, seed: int) -> dict[str, Any]:
+    """Update speed and accuracy on the reference library's planar 2-link velocity-IK problem."""
+    X, Y = planar2_velocity_ik_data(n, seed)
+    Xt, Yt = planar2_velocity_ik_data(20_000, seed + 1)
+    planar2_lwpr().partial_fit(X[:200], Y[:200]).predict(Xt[:5])  # compile
+    m = planar2_lwpr()
+    t0 = time.perf_counter()
+    m.partial_fit(X, Y)
+    dt = time.perf_counter() - t0
+    nmse = float(np.mean(np.mean((Yt - m.predict(Xt)) ** 2, axis=0) / np.var(Yt, axis=0)))
+    return {"n_updates": n, "seconds": dt, "us_per_update": 1e6 * dt / n, "updates_per_s": n / dt, "nmse": nmse,
+            "receptive_fields": m.n_receptive_fields_.tolist()}
+
+
+def _figures(out: Path, recs: list[dict[str, Any]]) -> list[str]:
+    pyplot = plt()
+    figs = []
+    for r in recs:
+        R = r["_rollouts"]
+        name = r["arm"]
+        # tracking error over time
+        fig, ax = pyplot.subplots(figsize=(8, 4))
+        ax.semilogy(R["on_task"].t, R["on_task"].error, lw=0.6, label="on-task learning (after babbling)")
+        ax.semilogy(R["scratch"].t, R["scratch"].error, lw=0.6, label="learning from scratch")
+        ax.axhline(r["analytic"]["rmse_m"], color="k", ls="--", label="analytical pseudo-inverse (RMSE)")
+        ax.set_xlabel("time on task (s)")
+        ax.set_ylabel("tracking error (m)")
+        ax.set_title(f"{name}: tracking error over time")
+        ax.legend(fontsize=8)
+        figs.append(f"{name}_error.png")
+        fig.tight_layout()
+        fig.savefig(out / figs[-1], dpi=110)
+        pyplot.close(fig)
+        # trajectories (the y-z plane of the eight)
+        fig, axs = pyplot.subplots(1, 3, figsize=(12, 4), sharex=True, sharey=True)
+        spc = int(round(PERIOD * 420))
+        for ax, (key, title) in zip(axs, [("babbling", "after motor babbling"), ("consistency", "after on-task learning"),
+                                          ("scratch", "from scratch (first cycles)")]):
+            ro = R[key]
+            seg = slice(0, min(ro.x.shape[0], 3 * spc))
+            ax.plot(R["analytic"].x[spc:2 * spc, 1], R["analytic"].x[spc:2 * spc, 2], "k--", lw=1, label="analytical")
+            ax.plot(ro.x[seg, 1], ro.x[seg, 2], lw=0.8, label="LWPR")
+            ax.set_title(title)
+            ax.set_xlabel("y (m)")
+            ax.set_aspect("equal")
+        axs[0].set_ylabel("z (m)")
+        axs[0].legend(fontsize=8)
+        fig.suptitle(f"{name}: figure eight")
+        figs.append(f"{name}_trajectories.png")
+        fig.tight_layout()
+        fig.savefig(out / figs[-1], dpi=110)
+        pyplot.close(fig)
+        # joint-space phase plots over the consistency cycles
+        joints = [1, 2, 3] if r["dof"] <= 7 else [1, 8, 16]
+        fig, axs = pyplot.subplots(1, 3, figsize=(12, 4))
+        for ax, j in zip(axs, joints):
+            for key, style in (("analytic", "k-"), ("consistency", "-")):
+                q = R[key].theta[:, j]
+                ax.plot(q[spc if key == "analytic" else 0:], np.gradient(q, 1 / 420)[spc if key == "analytic" else 0:],
+                        style, lw=0.5, label="analytical" if key == "analytic" else "LWPR")
+            ax.set_xlabel(f"joint {j + 1} (rad)")
+            ax.set_ylabel("velocity (rad/s)")
+        axs[0].legend(fontsize=8)
+        fig.suptitle(f"{name}: joint-space phase plots over {r['on_task']['drift']['cycles']} cycles")
+        figs.append(f"{name}_phase.png")
+        fig.tight_layout()
+        fig.savefig(out / figs[-1], dpi=110)
+        pyplot.close(fig)
+    return figs
+
+
+def run(out: Path, size: Size = "quick", seed: int = 0, progress: Progress | None = None) -> ExperimentResult:
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    t_start = time.perf_counter()
+    plan = PLAN[size]
+    task = progress.add_task("lwpr", total=4 * len(plan["arms"]) + 1) if progress is not None else None
+
+    def tick():
+        if progress is not None:
+            progress.update(task, advance=1)
+
+    recs = [run_arm(a, plan, seed, tick) for a in plan["arms"]]
+    speed = bench_speed(plan["bench_n"], seed)
+    tick()
+    res = ExperimentResult(name=NAME, title=TITLE, size=size, seed=seed,
+                           command=f"iklearn reproduce lwpr --{size} --seed {seed}")
+    res.figures = _figures(out, recs)
+    data = {"plan": plan, "learner": LEARNER, "speed": speed, "machine": machine_info(),
+            "arms": [{k: v for k, v in r.items() if k != "_rollouts"} for r in recs]}
+    save_json(out / "lwpr.json", data)
+    res.data = ["lwpr.json"]
+    rows = []
+    for r in recs:
+        rows.append([r["arm"], r["analytic"]["rmse_m"] * 1e3, r["babbling"]["rmse_m"] * 1e3,
+                     r["on_task"]["rmse_m"] * 1e3, r["scratch"]["rmse_per_cycle_m"][-1] * 1e3,
+                     r["on_task"]["drift"]["drift_per_cycle"], r["analytic"]["drift"]["drift_per_cycle"],
+                     int(np.max(r["on_task"]["receptive_fields"]))])
+    res.tables.append(Table(
+        title="Figure-eight tracking (position RMSE, mm) and joint-space drift (rad per cycle)",
+        columns=["arm", "analytical eq. 5", "after babbling", f"after {plan['on_task']:.0f} s on task",
+                 f"scratch, last cycle of {plan['scratch']:.0f} s", "LWPR drift/cycle", "analytical drift/cycle",
+                 "RFs per output (max)"],
+        rows=rows,
+        note="Published (paper 002, Fig. 2-4): after babbling visibly inaccurate; after ~1 min on task 'as "
+             "accurately as the analytical solution'; from scratch converging within ~3 min. No numbers published."))
+    res.tables.append(Table(
+        title="LWPR update speed: planar 2-link velocity IK, 4 inputs, 2 outputs, no meta learning",
+        columns=["updates", "us/update", "updates/s", "nMSE (test)"],
+        rows=[[speed["n_updates"], speed["us_per_update"], speed["updates_per_s"], speed["nmse"]],
+              ["reference C library", "30-39", "26k-33k", "0.03-0.05"]]))
+    for r in recs:
+        ratio = r["on_task"]["rmse_m"] / r["analytic"]["rmse_m"]
+        res.claims.append(Claim(
+            what=f"{r['arm']}: on-task learning tracks the figure eight within 1.5x of the analytical RMSE",
+            ours=f"{r['on_task']['rmse_m'] * 1e3:.3f} mm vs {r['analytic']['rmse_m'] * 1e3:.3f} mm ({ratio:.1f}x)",
+            target="<= 1.5x", published="as accurately as the analytical solution after ~1 min", met=bool(ratio <= 1.5)))
+        d = r["on_task"]["drift"]
+        res.claims.append(Claim(
+            what=f"{r['arm']}: learned joint trajectories are cyclic once converged (cycle-to-cycle drift)",
+            ours=f"{d['drift_per_cycle']:.4f} rad/cycle max over joints ({d['cycles']} cycles); analytical "
+                 f"{r['analytic']['drift']['drift_per_cycle']:.4f}",
+            target="< 0.01 rad per cycle", published="a single loop in the phase plots over ~30 cycles",
+            met=bool(d["drift_per_cycle"] < 0.01)))
+    res.claims.append(Claim(
+        what="LWPR update speed at least the reference C library's (planar 2-link velocity IK)",
+        ours=f"{speed['updates_per_s']:.0f} updates/s, nMSE {speed['nmse']:.3f} ({speed['n_updates']} updates)",
+        target=">= 25,000 updates/s at nMSE <= 0.05", published="C library: 30-39 us/update, nMSE 0.03-0.05",
+        met=bool(speed["updates_per_s"] >= 25_000 and speed["nmse"] <= 0.05)))
+    res.notes += [
+        f"Learner settings (open in the paper): {LEARNER}; joint velocity limit {MAX_VELOCITY} rad/s; the "
+        f"analytical baseline uses null-space gain {ALPHA_ANALYTIC}/s and the same controller (eq. 14-15).",
+        "Slow start: the paper initialises SS (eq. 10c) with 1e10; with the reference forgetting schedule "
+        "(lambda 0.999 -> 0.99999) that prior decays only by ~e^-10 over the first minutes, so the learned "
+        "slopes stay ~1000x too small; we use 1e2, which still damps new models' first samples.",
+        "Distance-metric learning is off for velocity IK (update_D=False): on strongly correlated on-task "
+        "data the leave-one-out gradient made receptive fields change abruptly and the closed loop glitch.",
+        "Eq. 12 pulls the whole prediction (range and null space) towards dtheta, so the learned inverse has "
+        "a gain error of about alpha in the task space; the controller's integral action (eq. 15) absorbs "
+        "most of it, but it is the main reason the learned tracking stays above the analytical one.",
+        "Kinematic simulation: the analytical pseudo-inverse with the exact Jacobian tracks to the Euler "
+        "integration error (tens of micrometres), far tighter than a real robot; the paper's analytical "
+        "baseline ran on a hydraulic humanoid with its own tracking errors.",
+    ]
+    res.wall_time_s = time.perf_counter() - t_start
+    res.save(out)
+    return res

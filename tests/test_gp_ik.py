@@ -1,0 +1,128 @@
+"""Paper 000 (Jacobian-guided GP-IK): sensitivity metric, online GP against scikit-learn, solver limits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from iklearn.estimators.gp_ik import GPIK, OnlineGP, sensitivity
+from iklearn.estimators.gp_ik.gp import chol_drop_first, matern52
+from iklearn.kinematics import fk, jacobian, pose_error
+from iklearn.robot import load_robot
+
+
+@pytest.fixture(scope="module")
+def panda():
+    return load_robot("panda")
+
+
+# -- sensitivity ------------------------------------------------------------------------------------------
+def test_sensitivity_zero_safe_at_exact_singularities(panda):
+    lo, hi = panda.finite_lower, panda.finite_upper
+    q = 0.5 * (lo + hi)
+    for J in (np.zeros((6, 7)), np.tile(np.arange(1.0, 8.0), (6, 1))):  # rank 0 and rank 1
+        s = sensitivity(J, q, lo, hi)
+        assert np.isfinite(s).all() and 0.0 <= s[0] <= 1.0
+    # stretched arm (q2 = q4 = 0: elbow singular) is more sensitive than the ready pose
+    q_sing = np.zeros(7)
+    s_sing = sensitivity(jacobian(panda, q_sing), q_sing, np.full(7, -4.0), np.full(7, 4.0))
+    s_ready = sensitivity(jacobian(panda, panda.pose("ready")), panda.pose("ready"), np.full(7, -4.0), np.full(7, 4.0))
+    assert np.isfinite(s_sing).all() and s_sing[0] > s_ready[0] + 0.1
+
+
+def test_sensitivity_joint_limit_term(panda):
+    J = jacobian(panda, panda.pose("ready"))
+    at_limit = panda.pose("ready").copy()
+    at_limit[0] = panda.upper[0]
+    lo, hi = panda.lower, panda.upper
+    w = {"condition": 0.0, "manipulability": 0.0, "isotropy": 0.0, "limits": 1.0}
+    assert sensitivity(J, at_limit, lo, hi, weights=w)[0] == pytest.approx(1.0)
+    assert sensitivity(J, 0.5 * (lo + hi), lo, hi, weights=w)[0] == pytest.approx(0.0)
+
+
+# -- online GP against scikit-learn ------------------------------------------------------------------------
+def _sklearn_gp(X, y, ls, sv, nv):
+    from sklearn.gaussian_process import GaussianProcessRegressor
+    from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
+
+    k = ConstantKernel(sv) * Matern(length_scale=ls, nu=2.5) + WhiteKernel(nv)
+    return GaussianProcessRegressor(kernel=k, optimizer=None, normalize_y=False).fit(X, y)
+
+
+@pytest.mark.parametrize("window", [64, 9])
+def test_online_gp_matches_sklearn(window):
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (15, 7))
+    y = np.sin(X.sum(1)) + 0.5
+    Xs = rng.uniform(-1, 1, (6, 7))
+    ls, sv, nv, pm = 0.8, 0.05, 1e-4, 0.5
+    gp = OnlineGP(length_scale=ls, signal_variance=sv, noise_variance=nv, prior_mean=pm, max_size=window)
+    gp.fit(X, y)
+    keep = slice(max(0, 15 - window), 15)  # the sliding window holds the newest points
+    ref = _sklearn_gp(X[keep], y[keep] - pm, ls, sv, nv)
+    m_ref, s_ref = ref.predict(Xs, return_std=True)
+    m, s = gp.predict(Xs)
+    np.testing.assert_allclose(m, m_ref + pm, atol=1e-8)
+    np.testing.assert_allclose(s, s_ref, atol=1e-8)
+    # the incrementally maintained factor equals a fresh Cholesky of the window's kernel matrix
+    K = matern52(X[keep], X[keep], ls, sv) + nv * np.eye(X[keep].shape[0])
+    np.testing.assert_allclose(gp.L_, np.linalg.cholesky(K), atol=1e-10)
+
+
+def test_chol_drop_first():
+    rng = np.random.default_rng(1)
+    A = rng.normal(size=(8, 8))
+    K = A @ A.T + 8 * np.eye(8)
+    np.testing.assert_allclose(chol_drop_first(np.linalg.cholesky(K)), np.linalg.cholesky(K[1:, 1:]), atol=1e-12)
+
+
+def test_gp_prior_without_points():
+    m, s = OnlineGP(prior_mean=0.5, signal_variance=0.04, noise_variance=0.0).predict(np.zeros((3, 7)))
+    np.testing.assert_allclose(m, 0.5)
+    np.testing.assert_allclose(s, 0.2)
+
+
+# -- solver --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("acq", ["none", "ei", "ucb", "hybrid"])
+def test_solver_never_leaves_joint_limits(panda, acq):
+    rng = np.random.default_rng(3)
+    T = fk(panda, rng.uniform(panda.finite_lower, panda.finite_upper, (3, 7)))
+    # seeds outside the limits are clamped first (Algorithm 1, line 24)
+    q0 = rng.uniform(panda.finite_lower - 1.0, panda.finite_upper + 1.0, (3, 7))
+    s = GPIK(panda, acquisition=acq, max_iterations=60, seed=1)
+    visited = []
+    orig = s._fk_jac
+    s._fk_jac = lambda q: (visited.append(q.copy()), orig(q))[1]
+    r = s.solve(T, q0=q0)
+    assert len(visited) > 3
+    assert panda.within_limits(np.array(visited), tol=0.0).all()
+    assert panda.within_limits(r.q, tol=0.0).all()
+
+
+@pytest.mark.parametrize("acq", ["none", "ei", "ucb", "hybrid"])
+def test_solver_converges_near_solution(panda, acq):
+    rng = np.random.default_rng(4)
+    Q = np.clip(rng.uniform(panda.finite_lower, panda.finite_upper, (4, 7)) * 0.6, panda.lower, panda.upper)
+    T = fk(panda, Q)
+    q0 = np.clip(Q + rng.normal(0, 0.3, Q.shape), panda.lower, panda.upper)
+    r = GPIK(panda, acquisition=acq, seed=0).solve(T, q0=q0)
+    pe, re = pose_error(fk(panda, r.q), T)
+    assert r.success.all()
+    assert (pe < 1e-3).all() and (re < 1e-2).all()
+    np.testing.assert_allclose(pe, r.position_error, atol=1e-12)
+
+
+def test_solver_rejects_unknown_acquisition(panda):
+    from iklearn.errors import IKLearnError
+
+    with pytest.raises(IKLearnError):
+        GPIK(panda, acquisition="pi")
+
+
+@pytest.mark.slow
+def test_experiment_tiny(tmp_path):
+    from iklearn.experiments import gp_ik
+
+    r = gp_ik.run(tmp_path, size="tiny")
+    assert (tmp_path / "result.json").exists() and (tmp_path / "convergence.png").exists()
+    assert len(r.tables) == 3 and len(r.claims) >= 4

@@ -1,0 +1,96 @@
+"""JacobianNet: training lowers both losses, the gate skips the estimation head, save/load round trip."""
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from iklearn.data import random_manipulators as rm  # noqa: E402
+from iklearn.errors import ModelMismatchError, ShapeError  # noqa: E402
+from iklearn.estimators.jacobian_net import JacobianNet  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    conf = rm.make_dataset(1500, seed=11)
+    est = rm.make_dataset(1000, seed=12, only_reachable=True)
+    m = JacobianNet(encoder=(48, 48), confidence=(32,), estimation=(48,), batch_size=64, lr=1e-2,
+                    pretrain_epochs=8, confidence_epochs=6, n_cycles=1, epochs_per_phase=2, n_threads=1,
+                    random_state=0).fit(conf.X, conf.reachable, est.X, est.J)
+    return m, conf, est
+
+
+def test_training_lowers_both_losses(fitted):
+    m, conf, est = fitted
+    h = m.history_
+    ph = np.array(h.phase)
+    assert list(ph[:8]) == ["pretrain"] * 8 and list(ph[8:14]) == ["confidence"] * 6
+    assert list(ph[14:]) == ["confidence"] * 4 + ["estimation"] * 2  # one cycle: conf, conf, est
+    val, train = np.array(h.val_loss), np.array(h.train_loss)
+    est_idx = np.nonzero(np.isin(ph, ["pretrain", "estimation"]))[0]
+    conf_idx = np.nonzero(ph == "confidence")[0]
+    assert train[est_idx[-1]] < 0.8 * train[est_idx[0]] and val[est_idx[-1]] < val[est_idx[0]]
+    assert train[conf_idx[-1]] < 0.8 * train[conf_idx[0]] and val[conf_idx[-1]] < val[conf_idx[0]]
+    # held-out losses beat trivial predictors: the base rate (BCE) and the mean Jacobian (scaled MSE)
+    p = conf.reachable.mean()
+    assert val[conf_idx[-1]] < 0.9 * -(p * np.log(p) + (1 - p) * np.log(1 - p))
+    ys = m.scalers_.y(est.J)
+    assert val[est_idx[-1]] < 0.95 * np.mean((ys - ys.mean(0)) ** 2)
+
+
+def test_gate_skips_estimation_head_when_confidence_is_low(fitted):
+    m, conf, _ = fitted
+    X = conf.X[:300]
+    rows = []
+    hook = m.net_.estimation.register_forward_hook(lambda mod, inp, out: rows.append(inp[0].shape[0]))
+    try:
+        m.threshold = 0.5
+        g = m.predict(X)
+        assert 0 < g.accepted.sum() < len(X)
+        assert rows == [int(g.accepted.sum())]  # the head saw only the accepted rows
+        np.testing.assert_allclose(g.confidence, m.predict_confidence(X), atol=1e-6)
+        assert np.isnan(g.jacobian[~g.accepted]).all() and np.isfinite(g.jacobian[g.accepted]).all()
+        np.testing.assert_allclose(g.jacobian[g.accepted], m.predict_jacobian(X)[g.accepted], atol=1e-5)
+        rows.clear()
+        m.threshold = 1.01  # nothing passes: the estimation head never runs
+        g = m.predict(X)
+        assert rows == [] and not g.accepted.any() and np.isnan(g.jacobian).all()
+    finally:
+        hook.remove()
+        m.threshold = 0.5
+
+
+def test_scalers_follow_the_paper(fitted):
+    m, conf, est = fitted
+    xs = m.scalers_.x(np.vstack([conf.X, est.X]))
+    var = np.ptp(conf.X, axis=0) > 0
+    np.testing.assert_allclose(xs[:, var].mean(0), 0, atol=1e-4)
+    np.testing.assert_allclose(xs[:, var].std(0), 1, atol=1e-3)
+    ys = m.scalers_.y(est.J)
+    jv = np.ptp(est.J, axis=0) > 1e-12
+    np.testing.assert_allclose(ys[:, jv].min(0), -1, atol=1e-5)
+    np.testing.assert_allclose(ys[:, jv].max(0), 1, atol=1e-5)
+    np.testing.assert_allclose(m.scalers_.y_inverse(ys), est.J, atol=1e-5)
+
+
+def test_save_load_round_trip(fitted, tmp_path):
+    m, conf, _ = fitted
+    path = m.save(tmp_path / "jn.npz")
+    m2 = JacobianNet.load(path)
+    X = conf.X[:50]
+    np.testing.assert_allclose(m2.predict_confidence(X), m.predict_confidence(X), atol=1e-6)
+    np.testing.assert_allclose(m2.predict_jacobian(X), m.predict_jacobian(X), atol=1e-6)
+    assert list(m2.encoder) == list(m.encoder) and m2.threshold == m.threshold
+    from iklearn.estimators._io import save_model
+
+    save_model(tmp_path / "other.npz", "not_jacobian_net", {"a": np.zeros(1)}, {})
+    with pytest.raises(ModelMismatchError):
+        JacobianNet.load(tmp_path / "other.npz")
+    with np.load(path, allow_pickle=False) as z:  # no pickled objects in the file
+        assert all(z[k].dtype != object for k in z.files)
+
+
+def test_bad_input_shape(fitted):
+    m, _, _ = fitted
+    with pytest.raises(ShapeError):
+        m.predict_confidence(np.zeros((3, 5)))

@@ -1,0 +1,159 @@
+"""Paper-001 estimators: they learn (well below trivial baselines), save/load safely, and gate IK calls."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("sklearn")
+
+from iklearn.errors import IKLearnError, ModelMismatchError, ShapeError  # noqa: E402
+from iklearn.estimators.ml_ik.classifier import (  # noqa: E402
+    ConditioningClassifier,
+    best_solution_inverse_condition,
+    pose7_features,
+)
+from iklearn.estimators.ml_ik.gated import GatedIK  # noqa: E402
+from iklearn.estimators.ml_ik.regressor import ClusteredMLPRegressor, pose_features  # noqa: E402
+from iklearn.kinematics import fk, fk_pose, jacobian, manipulability, pose_error  # noqa: E402
+from iklearn.robot import load_robot  # noqa: E402
+from iklearn.solvers.lm import LevenbergMarquardt  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def arm4_data():
+    arm = load_robot("arm4")
+    rng = np.random.default_rng(0)
+    q = rng.uniform(-np.pi, np.pi, (3000, 4))
+    return arm, q, fk(arm, q)
+
+
+@pytest.fixture(scope="module")
+def arm4_model(arm4_data):
+    arm, q, T = arm4_data
+    return ClusteredMLPRegressor(arm, cluster_joints=(1, 2), features="xyz_yaw_sincos", hidden=(64, 64),
+                                 max_epochs=40, batch_size=64, patience=8, n_threads=1,
+                                 random_state=0).fit(T[:2500], q[:2500])
+
+
+def test_regressor_learns_well_below_baseline(arm4_data, arm4_model):
+    arm, q, T = arm4_data
+    pe, _ = pose_error(fk(arm, arm4_model.predict(T[2500:])), T[2500:])
+    # trivial baseline: the mean training configuration for every target
+    base, _ = pose_error(fk(arm, np.tile(q[:2500].mean(0), (500, 1))), T[2500:])
+    assert pe.mean() < 0.25 * base.mean()
+    assert np.median(pe) < 0.08  # m, tiny net on 2,500 samples (full-size numbers: the experiment)
+    # FK selection: the chosen answer is the best of the clusters' answers
+    qs, pos, rot = arm4_model.predict_all(T[2500:2600])
+    assert qs.shape == (4, 100, 4) and np.all(pe[:100] <= pos.min(0) + arm4_model.selection_weight * np.pi + 1e-12)
+
+
+def test_regressor_refinement_and_limits(arm4_data, arm4_model):
+    arm, q, T = arm4_data
+    qr = arm4_model.predict(T[2500:2700], refine_iterations=10)
+    pe, _ = pose_error(fk(arm, qr), T[2500:2700])
+    assert np.median(pe) < 1e-4 and arm.within_limits(qr).all()
+
+
+def test_regressor_save_load_and_refusals(tmp_path, arm4_data, arm4_model):
+    arm, q, T = arm4_data
+    p = arm4_model.save(tmp_path / "reg.npz")
+    m2 = ClusteredMLPRegressor.load(p, robot=arm)
+    np.testing.assert_allclose(m2.predict(T[:50]), arm4_model.predict(T[:50]), atol=1e-12)
+    assert m2.cluster_joints == [1, 2] and m2.hidden == (64, 64)
+    with pytest.raises(ModelMismatchError):
+        ClusteredMLPRegressor.load(p, robot=load_robot("ur5"))
+    with pytest.raises(ModelMismatchError):
+        ConditioningClassifier.load(p)  # another model kind
+    with pytest.raises(ShapeError):
+        arm4_model.predict(np.zeros((3, 6)))
+    with pytest.raises(IKLearnError):
+        ClusteredMLPRegressor(arm).predict(T[:2])  # not fitted
+
+
+def test_pose_features_yaw_is_continuous():
+    arm = load_robot("arm4")
+    T = fk(arm, np.array([[0, 0.3, 0.2, np.pi - 1e-6], [0, 0.3, 0.2, -np.pi + 1e-6]]))
+    f = pose_features(T, "xyz_yaw_sincos")
+    assert np.abs(f[0] - f[1]).max() < 1e-5  # the same pose, the same features (raw yaw jumps by 2 pi)
+    assert abs(pose_features(T, "xyz_yaw")[0, 3] - pose_features(T, "xyz_yaw")[1, 3]) > 6
+
+
+@pytest.fixture(scope="module")
+def ur5_cls():
+    """Reachable UR5 poses labelled by conditioning tercile (1/2/3) plus poses beyond the reach (0)."""
+    ur5 = load_robot("ur5")
+    rng = np.random.default_rng(1)
+    q = rng.uniform(ur5.finite_lower, ur5.finite_upper, (3000, 6))
+    P = fk_pose(ur5, q)
+    ic = manipulability(jacobian(ur5, q)).inverse_condition
+    t = np.quantile(ic, [0.2, 0.8])
+    lab = 1 + (ic >= t[0]) + (ic >= t[1])
+    d = rng.normal(size=(1200, 3))
+    pos = d / np.linalg.norm(d, axis=1, keepdims=True) * rng.uniform(1.05, 1.6, (1200, 1)) * ur5.reach()
+    quat = rng.normal(size=(1200, 4))
+    un = np.column_stack([pos, quat / np.linalg.norm(quat, axis=1, keepdims=True)])
+    X = np.concatenate([P, un])
+    y = np.concatenate([lab, np.zeros(1200, int)])
+    perm = rng.permutation(len(y))
+    X, y = X[perm], y[perm]
+    clf = ConditioningClassifier(ur5, hidden=(64, 64, 64), max_epochs=20, batch_size=128, lr=3e-3, n_threads=1,
+                                 random_state=0).fit(X[:3600], y[:3600])
+    return ur5, clf, X, y
+
+
+def test_classifier_learns(ur5_cls):
+    ur5, clf, X, y = ur5_cls
+    pred = clf.predict(X[3600:])
+    binary = ((pred > 0) == (y[3600:] > 0)).mean()
+    assert binary > 0.99
+    majority = np.bincount(y[:3600]).max() / 3600
+    assert (pred == y[3600:]).mean() > majority + 0.1
+    proba = clf.predict_proba(X[3600:3610])
+    np.testing.assert_allclose(proba.sum(1), 1.0, atol=1e-9)
+    np.testing.assert_array_equal(proba.argmax(1), pred[:10])
+
+
+def test_classifier_save_load_and_refusals(tmp_path, ur5_cls):
+    ur5, clf, X, y = ur5_cls
+    p = clf.save(tmp_path / "clf.npz")
+    c2 = ConditioningClassifier.load(p, robot=ur5)
+    np.testing.assert_allclose(c2.predict_proba(X[:20]), clf.predict_proba(X[:20]), atol=1e-12)
+    with pytest.raises(ModelMismatchError):
+        ConditioningClassifier.load(p, robot=load_robot("puma560"))
+    with pytest.raises(ShapeError):
+        clf.predict(np.zeros((2, 6)))
+    with pytest.raises(ShapeError):
+        clf.fit(X[:10], y[:9])
+    with pytest.raises(IKLearnError):
+        ConditioningClassifier(ur5).fit(X[:10], np.full(10, 7))
+
+
+def test_pose7_features_fix_quaternion_sign():
+    P = np.array([[0.1, 0.2, 0.3, 0.0, 0.0, 0.6, -0.8]])
+    Q = P.copy()
+    Q[0, 3:] *= -1
+    np.testing.assert_allclose(pose7_features(P), pose7_features(Q), atol=1e-12)
+
+
+def test_gated_ik_skips_unreachable_and_solves_the_rest(ur5_cls):
+    ur5, clf, X, y = ur5_cls
+    test_X, test_y = X[3600:3700], y[3600:3700]
+    solver = LevenbergMarquardt(ur5, max_iterations=300, seed=0)
+    g = GatedIK(solver, clf, skip_threshold=0.9)
+    r = g.solve(test_X)
+    skip = g.last_skipped_
+    assert skip[test_y == 0].mean() > 0.9 and not skip[test_y > 0].any()
+    assert r.success[test_y > 0].mean() > 0.9 and not r.success[skip].any()
+    assert (r.iterations[skip] == 0).all() and g.n_calls_ == int((~skip).sum())
+    with pytest.raises(ModelMismatchError):
+        GatedIK(LevenbergMarquardt(load_robot("arm4")), clf)
+
+
+def test_best_solution_is_at_least_the_sampled_one():
+    ur5 = load_robot("ur5")
+    q = np.random.default_rng(3).uniform(-np.pi, np.pi, (40, 6))
+    ic = manipulability(jacobian(ur5, q)).inverse_condition
+    best = best_solution_inverse_condition(ur5, fk(ur5, q), q, restarts=3, seed=0)
+    assert np.all(best >= ic - 1e-15) and np.any(best > ic + 1e-3)
