@@ -121,8 +121,6 @@ def test_limits_at_equality(joint, frac, method):
     _limits_at_equality(joint, frac, method)
 
 
-@pytest.mark.xfail(raises=(ZeroDivisionError, SystemError), strict=False,
-                   reason="the LM kernel divides by (upper - lower) (_lm_kernel.py, wl = 4 / span^2)")
 def test_limits_at_equality_lm():
     _limits_at_equality(0, 0.0, "lm")
 

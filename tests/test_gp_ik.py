@@ -85,18 +85,53 @@ def test_gp_prior_without_points():
 # -- solver --------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("acq", ["none", "ei", "ucb", "hybrid"])
 def test_solver_never_leaves_joint_limits(panda, acq):
+    from iklearn.estimators.gp_ik import Trace
+
     rng = np.random.default_rng(3)
     T = fk(panda, rng.uniform(panda.finite_lower, panda.finite_upper, (3, 7)))
     # seeds outside the limits are clamped first (Algorithm 1, line 24)
     q0 = rng.uniform(panda.finite_lower - 1.0, panda.finite_upper + 1.0, (3, 7))
-    s = GPIK(panda, acquisition=acq, max_iterations=60, seed=1)
-    visited = []
-    orig = s._fk_jac
-    s._fk_jac = lambda q: (visited.append(q.copy()), orig(q))[1]
-    r = s.solve(T, q0=q0)
-    assert len(visited) > 3
-    assert panda.within_limits(np.array(visited), tol=0.0).all()
+    s = GPIK(panda, acquisition=acq, max_iterations=60, n_memory=256, seed=1)
+    traces: list[Trace] = []
+    r = s.solve(T, q0=q0, traces=traces)
+    visited = np.array([q for tr in traces for q in tr.q])  # every configuration a Jacobian was taken at
+    assert len(visited) > 3 and len(visited) == r.iterations.sum()
+    assert panda.within_limits(visited, tol=0.0).all()
     assert panda.within_limits(r.q, tol=0.0).all()
+    # the trace's errors are the true errors at the visited configurations
+    pe, re = pose_error(fk(panda, np.array(traces[0].q)), np.repeat(T[:1], len(traces[0].q), 0))
+    np.testing.assert_allclose(pe, traces[0].position_error, atol=1e-12)
+    np.testing.assert_allclose(re, traces[0].rotation_error, atol=1e-9)
+
+
+def test_kernel_sensitivity_matches_numpy(panda):
+    from iklearn.estimators.gp_ik.sensitivity import DEFAULT_WEIGHTS, sensitivity_one
+
+    rng = np.random.default_rng(5)
+    Q = rng.uniform(panda.finite_lower, panda.finite_upper, (20, 7))
+    Q[0] = [0.0, 0.0, 0.0, -0.0698, 0.0, 0.0, 0.0]  # near the stretched singularity
+    J = jacobian(panda, Q)
+    lo, hi = panda.finite_lower, panda.finite_upper
+    w = np.array(list(DEFAULT_WEIGHTS.values()))
+    ref = sensitivity(J, Q, lo, hi, w_ref=0.03)
+    got = [sensitivity_one(np.ascontiguousarray(J[i]), Q[i], lo, hi, 0.03, w) for i in range(20)]
+    np.testing.assert_allclose(got, ref, atol=1e-7)
+    assert np.isfinite(sensitivity_one(np.zeros((6, 7)), Q[1], lo, hi, 0.03, w))
+
+
+def test_memory_and_gp_persist_across_targets(panda):
+    """Active learning across solves: the GP keeps learning and solved targets become starts."""
+    rng = np.random.default_rng(6)
+    T = fk(panda, rng.uniform(panda.finite_lower, panda.finite_upper, (4, 7)))
+    s = GPIK(panda, acquisition="ucb", n_memory=256, seed=0)
+    r1 = s.solve(T)
+    n_gp = s.gp_.n_points
+    assert n_gp == min(s.gp_.max_size, s.gp_.max_size // 2 + int(r1.iterations.sum()))
+    assert s._n_mem == 256 + int(r1.success.sum())
+    # the same targets again: each one's own remembered solution is the nearest start -> immediate success
+    r2 = s.solve(T)
+    assert r2.success[r1.success].all()
+    assert (r2.iterations[r1.success] <= 1).all()
 
 
 @pytest.mark.parametrize("acq", ["none", "ei", "ucb", "hybrid"])

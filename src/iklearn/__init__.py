@@ -1,5 +1,11 @@
 """iklearn: learned and numerical inverse kinematics for serial robot arms."""
 
+import os as _os
+
+# numba's OpenMP threads spin while idle by default, which starves other solvers (and the peers we time
+# beside ours) on small machines; must be set before any OpenMP runtime is loaded.
+_os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 from iklearn.errors import IKLearnError
 from iklearn.kinematics import fk, fk_and_jacobian, fk_pose, jacobian, manipulability, pose_error
 from iklearn.robot import Chain, from_dh, from_urdf, list_robots, load_robot

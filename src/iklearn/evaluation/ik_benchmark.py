@@ -96,7 +96,10 @@ def make_solver(name: str, chain: Chain, *, seed: int = 0, peer_timeout: float =
     if name == "ours":
         from iklearn.solvers.lm import LevenbergMarquardt
 
-        return LevenbergMarquardt(chain, seed=seed)
+        # default settings, but an iteration budget of the same order as the peers' time budget
+        # (about 1 us per iteration: 10,000 iterations ~ 10 ms < the peers' 20 ms); it only matters for the
+        # rare target (~1 in 10,000 on the Panda) whose in-limit solutions have tiny basins
+        return LevenbergMarquardt(chain, seed=seed, max_iterations=max(2000, int(peer_timeout * 5e5)))
     from iklearn.solvers import peers
 
     if name == "tracik":

@@ -98,6 +98,27 @@ def track(solver, poses: np.ndarray, q_start: np.ndarray) -> np.ndarray:
     return out
 
 
+def pybullet_solver(model: Chain):
+    """PyBullet's IK (DLS, 100 iterations, limits passed) on ``model``, or None when pybullet is missing.
+
+    Bullet's URDF importer prints warnings from C to fd 1; they are silenced here."""
+    import importlib.util
+    import os
+
+    if importlib.util.find_spec("pybullet") is None:
+        return None
+    from iklearn.solvers.peers import PyBulletIK
+
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            return PyBulletIK(model, max_iterations=100)
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def score(chain: Chain, Q: np.ndarray, poses: np.ndarray) -> dict:
     """Position / rotation errors of ``Q`` on the TRUE robot ``chain``: RMSE and std along the trajectory."""
     pe, re = pose_error(fk(chain, Q), poses)

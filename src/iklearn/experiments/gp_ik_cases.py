@@ -11,7 +11,8 @@ The paper names the cases but gives configurations for none of them and position
   [-0.310, 0, 0.589] m; the paper gives no orientation, so we use the gripper-down orientation of the
   ``ready`` pose (the extended-reach point is the ready position mirrored through the base axis, which is
   what joint 1 = pi would give). ``elbow_up`` and ``twisted`` are configurations we chose (below).
-* Every case is solved from the same seed, the middle of the joint ranges (documented in the experiment).
+* Every case is given the same caller's seed, the middle of the joint ranges: plain GP-IK / plain DLS start
+  there; EI / UCB also weigh it against their remembered starts (documented in the experiment and solver).
 """
 
 from __future__ import annotations

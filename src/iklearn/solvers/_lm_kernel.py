@@ -1,12 +1,17 @@
 """numba kernel of the limit-respecting Levenberg-Marquardt IK solver with restarts.
 
 Error: e = [p_target - p ; log(R_target R^T)] (world frame, m and rad), weighted by w (6,).
-Step:  (J^T W J + lambda I) dq = J^T W e, q <- clip(q + dq, lower, upper); a step that does not reduce
-       the weighted error is rejected and lambda grows; an accepted one shrinks lambda.
-A try that has not converged after ``iters_per_try`` iterations, or whose lambda blows up, restarts from a
-random configuration inside the limits (uniform, or around the seed when ``nearest``).
-Random numbers come from a per-target splitmix64 stream, so batched and single calls agree bit for bit,
-whatever the thread count.
+Step:  (J^T W J + lambda I + mu W_l) dq = J^T W e + mu W_l (q_mid - q), q <- clip(q + dq, lower, upper);
+       a step that does not reduce the weighted error is rejected and lambda grows (x10); an accepted one
+       shrinks it (x0.3). mu = mid_weight * min(E, 1) pulls joints towards mid-range and fades to zero
+       with the error E, so it biases nothing at convergence.
+Joints on a limit that the step pushes outwards are frozen and the step re-solved without them (active
+set); revolute joints whose range spans 2 pi wrap instead of clamping.
+A try restarts from a random configuration inside the limits (uniform, or around the seed when
+``nearest``) after ``iters_per_try`` iterations, when lambda blows up, or when it stalls (the error did
+not halve over ``stall_window`` iterations).
+Random numbers come from a splitmix64 stream seeded per call, so batched and single calls agree bit for
+bit, whatever the thread count.
 """
 
 from __future__ import annotations
@@ -252,7 +257,8 @@ def lm_solve_one(
         q[i] = v
         span[i] = shi[i] - slo[i]
         mid[i] = 0.5 * (slo[i] + shi[i])
-        wl[i] = 4.0 / (span[i] * span[i])
+        # a joint with lower == upper has no range: no pull (avoids a division by zero)
+        wl[i] = 4.0 / (span[i] * span[i]) if span[i] > 0.0 else 0.0
         wrap[i] = types[i] == 0 and hi - lo >= two_pi
     state = uint64(seed) * uint64(0x2545F4914F6CDD1D) + uint64(0x632BE59BD9B4E019)
 

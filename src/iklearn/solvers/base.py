@@ -19,7 +19,8 @@ def prepare(chain: Chain, targets, q0, rng_seed: int | None) -> tuple[np.ndarray
     T, single = as_poses(targets)
     N = T.shape[0]
     if q0 is None:
-        rng = np.random.default_rng(rng_seed)
+        # a stream of our own, so seeds never coincide with a user's default_rng(k) targets
+        rng = np.random.default_rng([0x1C5EED, *np.atleast_1d(rng_seed if rng_seed is not None else 0).tolist()])
         Q0 = rng.uniform(chain.finite_lower, chain.finite_upper, (N, chain.dof))
     else:
         Q0, _ = as_batch(q0, chain.dof, "q0 (seed)")

@@ -8,6 +8,10 @@ iteration, so refactorising the kernel matrix each time (O(n^3)) would dominate;
 * once ``max_size`` points are held, the oldest one is dropped and ``L`` is repaired by a rank-one
   Cholesky update of the trailing block (O(n^2)), which keeps the cost per iteration bounded.
 
+The state lives in preallocated arrays (``X (W, d)``, ``y (W,)``, ``L (W, W)``, ``alpha (W,)``, count in
+``meta[0]``) updated by numba kernels (:func:`gp_add`, :func:`gp_mean`, :func:`gp_predict_one`), so the
+solver's numba loop (:mod:`._kernel`) updates and queries the very same GP that :class:`OnlineGP` exposes.
+
 Hyperparameters are fixed (no marginal-likelihood optimisation online: the paper gives none, and
 re-optimising every iteration would be slow and non-deterministic). Predictions equal scikit-learn's
 ``GaussianProcessRegressor(kernel=ConstantKernel(signal_variance) * Matern(length_scale, nu=2.5)
@@ -23,35 +27,120 @@ from numba import njit
 _SQRT5 = np.sqrt(5.0)
 
 
-@njit(cache=True)
-def _forward(L, B):
-    """Solve ``L X = B`` for lower-triangular ``L`` ``(n, n)``, ``B`` ``(n, m)``.
+@njit(cache=True, inline="always")
+def _k(a, b, ils, sv):
+    """Matern 5/2 covariance of two points ``(d,)``; ``ils`` = 1 / length scales ``(d,)``."""
+    d2 = 0.0
+    for i in range(a.shape[0]):
+        t = (a[i] - b[i]) * ils[i]
+        d2 += t * t
+    r = np.sqrt(5.0 * d2)
+    return sv * (1.0 + r + r * r / 3.0) * np.exp(-r)
 
-    A plain loop: for the small factors used here it beats a BLAS call, which on a shared machine can
-    spend milliseconds waking threads.
+
+@njit(cache=True)
+def _chol_drop_first_inplace(L, n):
+    """Replace ``L[:n-1, :n-1]`` by the factor of ``K[1:n, 1:n]`` given the factor ``L[:n, :n]`` of ``K``.
+
+    With ``L = [[l11, 0], [l21, L22]]``: ``K[1:, 1:] = L22 L22^T + l21 l21^T`` (rank-one update, O(n^2)),
+    done on the trailing block in place, then shifted up-left by one.
     """
-    n, m = B.shape
-    X = np.empty((n, m))
-    for j in range(m):
-        for i in range(n):
-            acc = B[i, j]
-            for k in range(i):
-                acc -= L[i, k] * X[k, j]
-            X[i, j] = acc / L[i, i]
-    return X
+    x = np.empty(n - 1)
+    for i in range(1, n):
+        x[i - 1] = L[i, 0]
+    for k in range(n - 1):
+        m = L[k + 1, k + 1]
+        r = np.hypot(m, x[k])
+        c = r / m
+        s = x[k] / m
+        L[k + 1, k + 1] = r
+        for i in range(k + 1, n - 1):
+            L[i + 1, k + 1] = (L[i + 1, k + 1] + s * x[i]) / c
+            x[i] = c * x[i] - s * L[i + 1, k + 1]
+    for i in range(1, n):
+        for j in range(1, i + 1):
+            L[i - 1, j - 1] = L[i, j]
 
 
 @njit(cache=True)
-def _backward_t(L, b):
-    """Solve ``L^T x = b`` for lower-triangular ``L`` ``(n, n)``, ``b`` ``(n,)``."""
-    n = b.size
-    x = np.empty(n)
+def _refresh_alpha(y, L, alpha, n, prior_mean):
+    """``alpha = (L L^T)^-1 (y - prior_mean)`` over the first ``n`` points."""
+    for i in range(n):
+        acc = y[i] - prior_mean
+        for k in range(i):
+            acc -= L[i, k] * alpha[k]
+        alpha[i] = acc / L[i, i]
     for i in range(n - 1, -1, -1):
-        acc = b[i]
+        acc = alpha[i]
         for k in range(i + 1, n):
-            acc -= L[k, i] * x[k]
-        x[i] = acc / L[i, i]
-    return x
+            acc -= L[k, i] * alpha[k]
+        alpha[i] = acc / L[i, i]
+
+
+@njit(cache=True)
+def gp_add(X, y, L, alpha, meta, x, yv, ils, sv, nv, prior_mean):
+    """Add one observation ``yv`` at ``x`` ``(d,)`` (O(W^2)); drop the oldest point when the window is full."""
+    W = X.shape[0]
+    n = meta[0]
+    if n >= W:
+        _chol_drop_first_inplace(L, n)
+        for i in range(1, n):
+            X[i - 1, :] = X[i, :]
+            y[i - 1] = y[i]
+        n -= 1
+    c = sv + nv
+    ss = 0.0
+    for i in range(n):
+        acc = _k(X[i], x, ils, sv)
+        for j in range(i):
+            acc -= L[i, j] * L[n, j]
+        li = acc / L[i, i]
+        L[n, i] = li
+        ss += li * li
+    # noise_variance > 0 keeps this positive; the floor guards against round-off on repeated points
+    L[n, n] = np.sqrt(max(c - ss, 1e-12 * c))
+    for i in range(n):
+        L[i, n] = 0.0
+    X[n, :] = x
+    y[n] = yv
+    meta[0] = n + 1
+    _refresh_alpha(y, L, alpha, n + 1, prior_mean)
+
+
+@njit(cache=True)
+def gp_mean(X, alpha, n, x, ils, sv, prior_mean):
+    """Posterior mean at ``x`` ``(d,)`` (O(W))."""
+    m = prior_mean
+    for i in range(n):
+        m += _k(X[i], x, ils, sv) * alpha[i]
+    return m
+
+
+@njit(cache=True)
+def gp_predict_one(X, L, alpha, n, x, ils, sv, nv, prior_mean, v):
+    """Posterior mean and standard deviation at ``x`` ``(d,)``; ``v`` ``(W,)`` is scratch (O(W^2))."""
+    m = prior_mean
+    ss = 0.0
+    for i in range(n):
+        ki = _k(X[i], x, ils, sv)
+        m += ki * alpha[i]
+        acc = ki
+        for j in range(i):
+            acc -= L[i, j] * v[j]
+        v[i] = acc / L[i, i]
+        ss += v[i] * v[i]
+    return m, np.sqrt(max(sv + nv - ss, 0.0))
+
+
+@njit(cache=True)
+def gp_predict(X, L, alpha, n, Xs, ils, sv, nv, prior_mean):
+    """Posterior mean and standard deviation ``(m,)`` at the rows of ``Xs`` ``(m, d)``."""
+    mean = np.empty(Xs.shape[0])
+    std = np.empty(Xs.shape[0])
+    v = np.empty(max(n, 1))
+    for j in range(Xs.shape[0]):
+        mean[j], std[j] = gp_predict_one(X, L, alpha, n, Xs[j], ils, sv, nv, prior_mean, v)
+    return mean, std
 
 
 def matern52(A: np.ndarray, B: np.ndarray, length_scale: float | np.ndarray, signal_variance: float) -> np.ndarray:
@@ -67,22 +156,11 @@ def matern52(A: np.ndarray, B: np.ndarray, length_scale: float | np.ndarray, sig
 
 
 def chol_drop_first(L: np.ndarray) -> np.ndarray:
-    """Cholesky factor of ``K[1:, 1:]`` from the factor ``L`` of ``K`` (rank-one update, O(n^2)).
-
-    With ``L = [[l11, 0], [l21, L22]]``: ``K[1:, 1:] = L22 L22^T + l21 l21^T``.
-    """
-    M = L[1:, 1:].copy()
-    x = L[1:, 0].copy()
+    """Cholesky factor of ``K[1:, 1:]`` from the factor ``L`` ``(n, n)`` of ``K`` (rank-one update, O(n^2))."""
+    M = np.array(L, float, copy=True)
     n = M.shape[0]
-    for k in range(n):
-        r = np.hypot(M[k, k], x[k])
-        c = r / M[k, k]
-        s = x[k] / M[k, k]
-        M[k, k] = r
-        if k + 1 < n:
-            M[k + 1:, k] = (M[k + 1:, k] + s * x[k + 1:]) / c
-            x[k + 1:] = c * x[k + 1:] - s * M[k + 1:, k]
-    return M
+    _chol_drop_first_inplace(M, n)
+    return np.tril(M[: n - 1, : n - 1])
 
 
 class OnlineGP:
@@ -114,44 +192,46 @@ class OnlineGP:
         self.reset()
 
     def reset(self) -> None:
-        """Forget every point (the prior)."""
-        self.X_: np.ndarray | None = None
-        self.y_ = np.empty(0)
-        self.L_ = np.empty((0, 0))
-        self._alpha: np.ndarray | None = None
+        """Forget every point (the prior); the buffers are sized on the first :meth:`add`."""
+        self._X: np.ndarray | None = None
+        self._meta = np.zeros(1, np.int64)
+
+    def _alloc(self, d: int) -> None:
+        W = self.max_size
+        self._X = np.zeros((W, d))
+        self._y = np.zeros(W)
+        self._L = np.zeros((W, W))
+        self._alpha = np.zeros(W)
+        self._ils = np.ascontiguousarray(np.broadcast_to(1.0 / np.asarray(self.length_scale, float), (d,)))
 
     @property
     def n_points(self) -> int:
-        return int(self.y_.size)
+        return int(self._meta[0])
 
-    def _k(self, A: np.ndarray, B: np.ndarray) -> np.ndarray:
-        return matern52(A, B, self.length_scale, self.signal_variance)
+    @property
+    def X_(self) -> np.ndarray | None:
+        return None if self._X is None else self._X[: self.n_points].copy()
+
+    @property
+    def y_(self) -> np.ndarray:
+        return np.empty(0) if self._X is None else self._y[: self.n_points].copy()
+
+    @property
+    def L_(self) -> np.ndarray:
+        n = self.n_points
+        return np.empty((0, 0)) if self._X is None else np.tril(self._L[:n, :n])
+
+    def state(self) -> tuple:
+        """The arrays and constants the numba kernels take: ``(X, y, L, alpha, meta, ils, sv, nv, prior_mean)``."""
+        return (self._X, self._y, self._L, self._alpha, self._meta, self._ils, self.signal_variance,
+                self.noise_variance, self.prior_mean)
 
     def add(self, x: np.ndarray, y: float) -> None:
         """Add one observation ``y`` at ``x`` ``(d,)``: O(n^2) Cholesky extension (+ window drop)."""
-        x = np.asarray(x, float).reshape(1, -1)
-        if self.X_ is not None and self.n_points >= self.max_size:
-            self.L_ = chol_drop_first(self.L_)
-            self.X_ = self.X_[1:]
-            self.y_ = self.y_[1:]
-        n = self.n_points
-        c = self.signal_variance + self.noise_variance
-        if n == 0:
-            self.X_ = x.copy()
-            self.L_ = np.array([[np.sqrt(c)]])
-        else:
-            k = self._k(self.X_, x)[:, 0]
-            l_row = _forward(self.L_, k[:, None])[:, 0]
-            # noise_variance > 0 keeps this positive; the floor guards against round-off on repeated points
-            d = np.sqrt(max(c - l_row @ l_row, 1e-12 * c))
-            L = np.zeros((n + 1, n + 1))
-            L[:n, :n] = self.L_
-            L[n, :n] = l_row
-            L[n, n] = d
-            self.L_ = L
-            self.X_ = np.vstack([self.X_, x])
-        self.y_ = np.append(self.y_, float(y))
-        self._alpha = None
+        x = np.ascontiguousarray(x, float).reshape(-1)
+        if self._X is None:
+            self._alloc(x.size)
+        gp_add(*self.state()[:5], x, float(y), *self.state()[5:])
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> "OnlineGP":
         """Reset, then add the rows of ``X`` ``(n, d)`` with targets ``y`` ``(n,)`` one by one."""
@@ -162,15 +242,9 @@ class OnlineGP:
 
     def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Posterior mean and standard deviation ``(m,)`` at the rows of ``X`` ``(m, d)``."""
-        X = np.atleast_2d(np.asarray(X, float))
-        prior_var = self.signal_variance + self.noise_variance
-        if self.n_points == 0:
+        X = np.ascontiguousarray(np.atleast_2d(np.asarray(X, float)))
+        if self._X is None:
+            prior_var = self.signal_variance + self.noise_variance
             return np.full(X.shape[0], self.prior_mean), np.full(X.shape[0], np.sqrt(prior_var))
-        if self._alpha is None:
-            z = _forward(self.L_, (self.y_ - self.prior_mean)[:, None])[:, 0]
-            self._alpha = _backward_t(self.L_, z)
-        Ks = self._k(X, self.X_)
-        mean = self.prior_mean + Ks @ self._alpha
-        V = _forward(self.L_, np.ascontiguousarray(Ks.T))
-        var = np.maximum(prior_var - (V * V).sum(0), 0.0)
-        return mean, np.sqrt(var)
+        return gp_predict(self._X, self._L, self._alpha, self.n_points, X, self._ils, self.signal_variance,
+                          self.noise_variance, self.prior_mean)

@@ -19,6 +19,7 @@ Every term comes from the singular values, so it is finite at exact singularitie
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from iklearn.kinematics import jacobian, joint_limit_distance, manipulability
 
@@ -68,3 +69,39 @@ def reference_manipulability(chain, n: int = 256, seed: int = 0) -> float:
     rng = np.random.default_rng(seed)
     Q = rng.uniform(chain.finite_lower, chain.finite_upper, (n, chain.dof))
     return float(np.median(manipulability(jacobian(chain, Q)).yoshikawa))
+
+
+@njit(cache=True)
+def sensitivity_one(J, q, lower, upper, w_ref, weights):
+    """numba twin of :func:`sensitivity` for one Jacobian ``(6, dof)`` at ``q`` ``(dof,)``.
+
+    ``weights`` ``(4,)`` = condition, manipulability, isotropy, limits (any positive sum); ``lower`` and
+    ``upper`` must be finite. Singular values from the eigenvalues of the smaller Gram matrix (``J J^T`` or
+    ``J^T J``), which is accurate to ~1e-8 of ``sigma_max`` for the tiny ones: ample for a [0, 1] metric.
+    """
+    m6, n = J.shape
+    G = J @ J.T if m6 <= n else J.T @ J
+    ev = np.linalg.eigvalsh(G)  # ascending
+    m = ev.shape[0]
+    smax = np.sqrt(max(ev[m - 1], 0.0))
+    smin = np.sqrt(max(ev[0], 0.0))
+    prod = 1.0
+    for i in range(m):
+        prod *= np.sqrt(max(ev[i], 0.0))
+    inv_cond = smin / smax if smax > 0.0 else 0.0
+    iso = prod ** (1.0 / m) / smax if smax > 0.0 else 0.0
+    d = 0.5
+    for i in range(n):
+        span = upper[i] - lower[i]
+        if span > 0.0:
+            di = min(q[i] - lower[i], upper[i] - q[i]) / span
+            if di < d:
+                d = di
+    d = min(max(d, 0.0), 0.5)
+    terms = (1.0 - inv_cond, np.exp(-prod / max(w_ref, 1e-12)), 1.0 - iso, 1.0 - 2.0 * d)
+    tot = 0.0
+    s = 0.0
+    for i in range(4):
+        s += weights[i] * terms[i]
+        tot += weights[i]
+    return s / tot

@@ -1,6 +1,7 @@
 """JacobianNet estimator: fit with the paper's cycle schedule, gated prediction, save/load without pickle.
 
-Schedule (paper 004, section VI-B): (1) pretrain encoder + estimation head (MSE); (2) train the confidence
+Schedule (paper 004, section VI-B): (1) pretrain encoder + estimation head (MSE; ``pretrain='joint'`` adds the
+confidence loss on the same steps); (2) train the confidence
 head (BCE) with the encoder frozen; (3) ``n_cycles`` cycles of confidence, confidence, estimation (the
 encoder frozen during the confidence phases, trained with the estimation head).
 """
@@ -48,6 +49,9 @@ class JacobianNet:
     optimizer : 'adam' | 'adamax' | 'nadam' | 'rmsprop' | 'adagrad' | 'sgd' | 'adadelta'
     lr, batch_size, weight_decay : optimiser settings
     pretrain_epochs, confidence_epochs, n_cycles, epochs_per_phase : the schedule
+    pretrain : 'estimation' (the paper: encoder + estimation head only) or 'joint' (default: both heads'
+        losses, so the shared code also carries reachability; the frozen-encoder confidence phases then
+        only tune the head -- with 'estimation' the frozen code lacks it and MCC stays near 0.6)
     freeze_encoder : freeze the encoder while the confidence head trains (the paper); False lets the
         confidence phases train it too
     validation_split : fraction held out for the validation curves (0.2 in the paper)
@@ -59,7 +63,7 @@ class JacobianNet:
                  estimation: Sequence[int] = (256, 128), dropout: float = 0.0, threshold: float = 0.5,
                  optimizer: str = "adam", lr: float = 2e-3, batch_size: int = 512, weight_decay: float = 0.0,
                  pretrain_epochs: int = 10, confidence_epochs: int = 6, n_cycles: int = 3,
-                 epochs_per_phase: int = 3, freeze_encoder: bool = True, validation_split: float = 0.2,
+                 epochs_per_phase: int = 3, pretrain: str = "joint", freeze_encoder: bool = True, validation_split: float = 0.2,
                  n_threads: int | None = 2, random_state: int = 0) -> None:
         self.encoder = encoder
         self.confidence = confidence
@@ -74,6 +78,7 @@ class JacobianNet:
         self.confidence_epochs = confidence_epochs
         self.n_cycles = n_cycles
         self.epochs_per_phase = epochs_per_phase
+        self.pretrain = pretrain
         self.freeze_encoder = freeze_encoder
         self.validation_split = validation_split
         self.n_threads = n_threads
@@ -126,6 +131,8 @@ class JacobianNet:
                 p.requires_grad_(not frozen)  # the paper freezes the encoder while the confidence head trains
             head = net.confidence if conf else net.estimation
             params = list(head.parameters()) + ([] if frozen else list(net.encoder.parameters()))
+            if phase == "pretrain" and self.pretrain == "joint":
+                params += list(net.confidence.parameters())
             opt = _optimizer(torch, self.optimizer, params, self.lr, self.weight_decay)
             (Xt, Yt, Xv, Yv) = tc if conf else te
             loss_fn = bce if conf else mse
@@ -134,10 +141,15 @@ class JacobianNet:
                 if frozen:
                     net.encoder.eval()  # frozen encoder: keep its BN statistics too
                 losses = []
+                joint = phase == "pretrain" and self.pretrain == "joint"
+                conf_iter = _batches(len(tc[0]), self.batch_size, rng, cycle=True) if joint else None
                 for idx in _batches(len(Xt), self.batch_size, rng):
                     xb, yb = Xt[idx], Yt[idx]
                     out = head(net.encoder(xb))
                     loss = loss_fn(out, yb)
+                    if joint:  # multi-task pretraining: the code must also carry reachability
+                        ci = next(conf_iter)
+                        loss = loss + bce(net.confidence(net.encoder(tc[0][ci])), tc[1][ci])
                     opt.zero_grad()
                     loss.backward()
                     opt.step()
@@ -199,7 +211,7 @@ class JacobianNet:
     # ----------------------------------------------------------------------------------- save/load
     _PARAMS = ("encoder", "confidence", "estimation", "dropout", "threshold", "optimizer", "lr", "batch_size",
                "weight_decay", "pretrain_epochs", "confidence_epochs", "n_cycles", "epochs_per_phase",
-               "freeze_encoder", "validation_split", "n_threads", "random_state")
+               "pretrain", "freeze_encoder", "validation_split", "n_threads", "random_state")
 
     def save(self, path) -> "Path":  # noqa: F821
         """Weights, scalers (arrays) and hyperparameters to one ``.npz`` (no pickle)."""
@@ -237,13 +249,16 @@ def _split(X: np.ndarray, Y: np.ndarray, frac: float, rng: np.random.Generator):
         f(np.ascontiguousarray(Y[v]))
 
 
-def _batches(n: int, size: int, rng: np.random.Generator):
-    perm = rng.permutation(n)
-    # drop a trailing batch of 1 (BatchNorm needs >= 2 rows)
-    for i in range(0, n, size):
-        idx = perm[i:i + size]
-        if len(idx) > 1:
-            yield idx
+def _batches(n: int, size: int, rng: np.random.Generator, cycle: bool = False):
+    while True:
+        perm = rng.permutation(n)
+        # drop a trailing batch of 1 (BatchNorm needs >= 2 rows)
+        for i in range(0, n, size):
+            idx = perm[i:i + size]
+            if len(idx) > 1:
+                yield idx
+        if not cycle:
+            return
 
 
 def _eval_loss(torch, net, head, loss_fn, Xv, Yv) -> float:

@@ -1,0 +1,71 @@
+"""JacobianNet speed: batched gated inference per sample on CPU beside the numerical and closed-form routes.
+
+Target (issue 8): <= 20 microseconds per sample, batched, on a 2-core CPU. The network has the widths the
+experiment uses (weights from a short fit: timing does not depend on accuracy). Also times dataset
+generation (closed-form IK + Jacobians, vectorised) and the numerical route (our LM IK + Jacobian, one arm
+at a time).
+
+    python benchmarks/bench_jacobian_net.py [--n 20000] [--threads 2] [--out results/bench_jacobian_net.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+
+def main(argv=None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=20000)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--out", type=Path, default=Path("results/bench_jacobian_net.json"))
+    args = ap.parse_args(argv)
+    for var in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(args.threads)
+    import numpy as np
+    import torch
+
+    from iklearn.data import random_manipulators as rm
+    from iklearn.estimators.jacobian_net import JacobianNet
+    from iklearn.estimators.jacobian_net.baselines import numerical_route_time
+    from iklearn.experiments.jacobian_net import WIDTHS
+
+    torch.set_num_threads(args.threads)
+    t0 = time.perf_counter()
+    big = rm.make_dataset(100_000, seed=5)
+    t_gen = time.perf_counter() - t0
+    conf = rm.make_dataset(2000, seed=1)
+    est = rm.make_dataset(2000, seed=2, only_reachable=True)
+    m = JacobianNet(**WIDTHS["base"], pretrain_epochs=1, confidence_epochs=1, n_cycles=0).fit(
+        conf.X, conf.reachable, est.X, est.J)
+    te = rm.make_dataset(args.n, seed=3)
+    res = {}
+    for name, fn in (("gated", lambda X: m.predict(X)), ("confidence_only", m.predict_confidence),
+                     ("ungated_both", lambda X: (m.predict_confidence(X), m.predict_jacobian(X)))):
+        fn(te.X[:1000])
+        best = min(_timed(fn, te.X) for _ in range(5))
+        res[name + "_us_per_sample"] = 1e6 * best / args.n
+    t_num, t_ana = numerical_route_time(te, n=100)
+    res.update(numerical_route_ms_per_sample=t_num * 1e3, closed_form_route_us_per_sample=t_ana * 1e6,
+               dataset_samples_per_s=100_000 / t_gen, n=args.n, threads=args.threads,
+               widths=WIDTHS["base"], machine=platform.platform(), torch=torch.__version__,
+               cpus=os.cpu_count(), reachable_fraction=float(big.reachable.mean()))
+    for k, v in res.items():
+        print(f"{k:40s} {v}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(res, indent=2, default=str))
+    return res
+
+
+def _timed(fn, X) -> float:
+    t0 = time.perf_counter()
+    fn(X)
+    return time.perf_counter() - t0
+
+
+if __name__ == "__main__":
+    main()
