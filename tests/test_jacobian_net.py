@@ -25,7 +25,7 @@ def test_training_lowers_both_losses(fitted):
     h = m.history_
     ph = np.array(h.phase)
     assert list(ph[:8]) == ["pretrain"] * 8 and list(ph[8:14]) == ["confidence"] * 6
-    assert list(ph[14:]) == ["confidence"] * 4 + ["estimation"] * 2  # one cycle: conf, conf, est
+    assert list(ph[14:]) == ["estimation"] * 2 + ["confidence"] * 4  # one cycle: est, conf, conf
     val, train = np.array(h.val_loss), np.array(h.train_loss)
     est_idx = np.nonzero(np.isin(ph, ["pretrain", "estimation"]))[0]
     conf_idx = np.nonzero(ph == "confidence")[0]

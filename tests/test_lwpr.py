@@ -30,7 +30,7 @@ def test_learns_1d_function():
 
 
 def test_learns_2d_cross_function():
-    """The reference library's 2-D test (cross function, 500 noisy points, 20 epochs): library nMSE ~0.02-0.05."""
+    """The reference library's 2-D test (cross function, 500 noisy points, 20 epochs; its nMSE ~0.02-0.05)."""
     rng = np.random.default_rng(0)
 
     def cross(X):

@@ -22,7 +22,8 @@ def test_targets_and_bias_follow_eq_12_13():
     np.testing.assert_allclose(L.command([0.1, 0.0], theta), th_opt - theta)
     # eq. 12 with prediction 0: target = thetadot - alpha W (0 - dtheta)
     thd = np.array([0.5, -0.5, 0.2])
-    np.testing.assert_allclose(L.target([0.1, 0.0], theta, thd), thd + 0.1 * np.array([1.0, 2.0, 0.5]) * th_opt)
+    W = np.array([1.0, 2.0, 0.5])
+    np.testing.assert_allclose(L.target([0.1, 0.0], theta, thd), thd + 0.1 * W * th_opt)
     rng = np.random.default_rng(0)
     for _ in range(300):
         L.learn(rng.normal(size=2) * 0.1, theta + rng.normal(size=3) * 0.01, rng.normal(size=3))

@@ -176,9 +176,10 @@ def run(out: Path, size: Size = "quick", seed: int = 0, progress: Progress | Non
         f"Network widths {WIDTHS[cfg['widths']]} (the paper's encoder codes 2150 units, 8 dense layers per "
         "head): smaller to fit 2 CPU cores and the 20 us budget. Dropout 0 by default (paper 0.5): dropout "
         "0.5 costs accuracy at this size; it is a hyperparameter.",
-        "Schedule: pretrain, confidence (encoder frozen), then cycles of confidence x2 + estimation x1, as the "
-        "paper; deviation: the pretraining adds the confidence loss (pretrain='joint'). With the paper's "
-        "estimation-only pretraining the frozen code lacks reachability: MCC 0.60 at 60k samples (measured).",
+        "Schedule: pretrain, confidence (encoder frozen), then cycles of estimation x1 + confidence x2 (the paper "
+        "leaves the order open; ending on a frozen-encoder phase keeps the confidence head consistent with the "
+        "final encoder). Deviation: the pretraining adds the confidence loss (pretrain='joint'); "
+        "pretrain='estimation' is the paper's.",
         "Input scaling: standardisation (sklearn scale); Jacobian targets min-max to [-1, 1]; both saved as arrays "
         "in the model file. The paper reshapes a '22 x 1' output; we estimate all 36 entries.",
         "Baselines: kernel methods (SVM, GP) trained on subsets "

@@ -59,7 +59,7 @@ class Arm:
 
 def pinv_nullspace_rate(J: np.ndarray, xdot: np.ndarray, theta: np.ndarray, theta_opt: np.ndarray,
                         W: np.ndarray, alpha: float) -> np.ndarray:
-    """Eq. 5 (Liegeois): thetadot = J# xdot - alpha (I - J# J) dg/dtheta, g = 1/2 (theta - theta_opt)^T W (...)."""
+    """Eq. 5 (Liegeois): thetadot = J# xdot - alpha (I - J# J) dg/dtheta, g = 1/2 |theta - theta_opt|^2_W."""
     Jp = np.linalg.pinv(J, rcond=1e-6)
     grad = W * (theta - theta_opt)
     return Jp @ xdot - alpha * (grad - Jp @ (J @ grad))
@@ -81,13 +81,15 @@ def track(arm: Arm, traj: FigureEight, theta0: np.ndarray, duration: float, *,
           inverse: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray],
           learn: Callable[[np.ndarray, np.ndarray, np.ndarray], Any] | None = None,
           t0: float = 0.0, noise: float = 0.0, rng: np.random.Generator | None = None,
-          max_velocity: float = np.inf, max_task_velocity: float = np.inf, dt: float = DT, kp: float = KP, kv: float = KV, record_every: int = 1) -> Rollout:
+          max_velocity: float = np.inf, max_task_velocity: float = np.inf, dt: float = DT, kp: float = KP,
+          kv: float = KV, record_every: int = 1) -> Rollout:
     """Track ``traj`` for ``duration`` s with the controller of eq. 14-15 and ``inverse(xdot_des, theta, J)``.
 
     Each step: xdd_des = xdd_t + kv (xd_t - xd) + kp (x_t - x); xdot_des += xdd_des dt (eq. 15);
     thetadot = inverse(xdot_des, theta, J) (+ optional N(0, noise^2) motor noise); theta += thetadot dt within
     the joint limits and the velocity limit ``max_velocity`` (rad/s); xdot_des is saturated at
-    ``max_task_velocity`` (m/s, anti-windup); ``learn(xdot, theta, thetadot)`` then sees the motion actually executed
+    ``max_task_velocity`` (m/s, anti-windup); ``learn(xdot, theta, thetadot)`` then sees the motion actually
+    executed
     (xdot = J thetadot, self-supervised).
     """
     rng = rng if rng is not None else np.random.default_rng(0)
@@ -167,7 +169,8 @@ def cycle_drift(rollout: Rollout, period: float, n_last: int) -> dict[str, float
     n_cyc = min(n_last, q.shape[0] // spc)
     if n_cyc < 2:
         return {"drift_per_cycle": float("nan"), "drift_total": float("nan"), "cycles": n_cyc}
-    segs = np.stack([q[q.shape[0] - (n_cyc - k) * spc: q.shape[0] - (n_cyc - k - 1) * spc] for k in range(n_cyc)])
+    end = q.shape[0]
+    segs = np.stack([q[end - (n_cyc - k) * spc: end - (n_cyc - k - 1) * spc] for k in range(n_cyc)])
     per = [float(np.max(np.abs(segs[k + 1] - segs[k]))) for k in range(n_cyc - 1)]
     return {"drift_per_cycle": float(np.mean(per)), "drift_total": float(np.max(np.abs(segs[-1] - segs[0]))),
             "cycles": n_cyc}

@@ -222,7 +222,7 @@ def _update_rf(o, k, x, y, w, dwdq, ddwdqdq, S, PV, PM, XV, DM, params, xmz, xre
 
 @njit(cache=True)
 def _update_metric(o, k, x, w, dwdq, ddwdqdq, e_cv, e, S, PV, PM, XV, DM, params, dx):
-    """Gradient step on M (D = M^T M) of the leave-one-out CV cost + penalty (optionally meta-learned rates)."""
+    """Gradient step on M (D = M^T M) of the LOO-CV cost + penalty (meta-learned rates optional)."""
     d = x.shape[0]
     nreg = int(S[o, k, S_NREG])
     last = nreg - 1
@@ -403,7 +403,7 @@ def update_batch(X, Y, S, PV, PM, XV, DM, n_rfs, params, initD, initM, initA, yp
 
 @njit(cache=True)
 def predict_batch(X, S, PV, PM, XV, DM, n_rfs, diag, cutoff, yp_out, conf_out, maxw_out, ndata_out):
-    """Predictions (N, n_out) with confidence bounds, max activation and the data count of the most active RF."""
+    """Predictions (N, n_out), confidence bounds, max activation and the data count of the most active RF."""
     N, d = X.shape
     n_out = yp_out.shape[1]
     R = PV.shape[3]
@@ -437,7 +437,8 @@ def predict_batch(X, S, PV, PM, XV, DM, n_rfs, diag, cutoff, yp_out, conf_out, m
                     for r in range(nreg):
                         ypk += PV[o, k, P_BETA, r] * s[r]
                         q += s[r] * s[r] / PV[o, k, P_SS2, r]
-                    sigma2 = PV[o, k, P_SUMECV2, last] / (PV[o, k, P_SUMW, last] - S[o, k, S_SSP]) * (1.0 + w * q)
+                    sigma2 = (PV[o, k, P_SUMECV2, last] / (PV[o, k, P_SUMW, last] - S[o, k, S_SSP])
+                              * (1.0 + w * q))
                     conf += w * sigma2
                     swyy += w * ypk * ypk
                     yp += w * ypk

@@ -17,8 +17,8 @@ from iklearn.estimators.lwpr import _kernels as K
 
 _KIND = "lwpr"
 _HYPER = ("init_D", "init_alpha", "w_gen", "w_prune", "penalty", "diag_only", "update_D", "meta", "meta_rate",
-          "init_lambda", "final_lambda", "tau_lambda", "add_threshold", "init_S2", "norm_in", "norm_out", "cutoff",
-          "n_trust", "max_projections")
+          "init_lambda", "final_lambda", "tau_lambda", "add_threshold", "init_S2", "norm_in", "norm_out",
+          "cutoff", "n_trust", "max_projections")
 
 
 def _as_metric(v: Any, d: int, name: str) -> np.ndarray:
@@ -79,7 +79,8 @@ class LWPR:
     n_trust : float, optional
         (Discounted) number of samples a receptive field must have seen before it contributes to
         predictions; None gives the reference library's 2 d. Larger values help with strongly correlated
-        sequential data (a field fitted on 2 d consecutive samples of a trajectory has not seen its inputs vary).
+        sequential data (a field fitted on 2 d consecutive samples of a trajectory has not seen its inputs
+        vary).
     max_projections : int, optional
         Cap on the PLS projections per field (default d, as in the reference library); memory per field
         grows with d x max_projections.
@@ -93,8 +94,9 @@ class LWPR:
         Number of samples seen.
     """
 
-    def __init__(self, *, init_D: Any = 25.0, init_alpha: Any = 50.0, w_gen: float = 0.1, w_prune: float = 1.0,
-                 penalty: float = 1e-6, diag_only: bool = True, update_D: bool = True, meta: bool = False,
+    def __init__(self, *, init_D: Any = 25.0, init_alpha: Any = 50.0, w_gen: float = 0.1,
+                 w_prune: float = 1.0, penalty: float = 1e-6, diag_only: bool = True, update_D: bool = True,
+                 meta: bool = False,
                  meta_rate: float = 250.0, init_lambda: float = 0.999, final_lambda: float = 0.99999,
                  tau_lambda: float = 0.9999, add_threshold: float = 0.5, init_S2: float = 1e-10,
                  norm_in: Any = None, norm_out: Any = None, cutoff: float = 0.001,
@@ -144,7 +146,8 @@ class LWPR:
         p[K.PR_WGEN], p[K.PR_WPRUNE], p[K.PR_PENALTY] = self.w_gen, self.w_prune, self.penalty
         p[K.PR_INITLAM], p[K.PR_FINLAM], p[K.PR_TAULAM] = self.init_lambda, self.final_lambda, self.tau_lambda
         p[K.PR_ADDTH], p[K.PR_INITS2], p[K.PR_METARATE] = self.add_threshold, self.init_S2, self.meta_rate
-        p[K.PR_UPDATED], p[K.PR_DIAG], p[K.PR_META] = float(self.update_D), float(self.diag_only), float(self.meta)
+        p[K.PR_UPDATED], p[K.PR_DIAG] = float(self.update_D), float(self.diag_only)
+        p[K.PR_META] = float(self.meta)
         p[K.PR_CUTOFF] = self.cutoff
         p[K.PR_NTRUST] = 2.0 * d if self.n_trust is None else float(self.n_trust)
         self._params = p
@@ -164,15 +167,16 @@ class LWPR:
             out[:, : a.shape[1]] = a
             return out
 
-        self._S, self._PV, self._PM, self._XV, self._DM = (g(a) for a in (self._S, self._PV, self._PM, self._XV,
-                                                                         self._DM))
+        self._S, self._PV, self._PM, self._XV, self._DM = (
+            g(a) for a in (self._S, self._PV, self._PM, self._XV, self._DM))
 
     def _check(self, X: Any, width: int | None, name: str) -> np.ndarray:
         a = np.asarray(X, dtype=float)
         if a.ndim == 1:
             a = a[None, :] if width is None or width != 1 or a.shape[0] == 1 else a[:, None]
         if a.ndim != 2 or (width is not None and a.shape[1] != width):
-            raise ShapeError(f"{name} must have shape (N, {width if width is not None else 'd'}); got {a.shape}")
+            want = width if width is not None else "d"
+            raise ShapeError(f"{name} must have shape (N, {want}); got {a.shape}")
         if not np.all(np.isfinite(a)):
             raise NonFiniteError(f"{name} contains NaN or inf")
         return a
@@ -236,7 +240,7 @@ class LWPR:
         return (yp, conf) if return_confidence else yp
 
     def predict_info(self, X: Any) -> dict[str, np.ndarray]:
-        """Prediction, confidence, maximum activation and data count of the most active field, each (N, n_out)."""
+        """Prediction, confidence, max activation and data count of the most active field, each (N, n_out)."""
         yp, conf, mw, nd = self._predict_all(X)
         return {"y": yp, "confidence": conf, "max_activation": mw, "n_data": nd}
 
@@ -281,7 +285,8 @@ class LWPR:
         m = cls(**meta["hyper"])
         m.n_in_, m.n_out_, m.n_data_ = int(meta["n_in"]), int(meta["n_out"]), int(meta["n_data"])
         m.norm_in_, m.norm_out_ = arrays["norm_in"], arrays["norm_out"]
-        m._initD, m._initM, m._initA, m._params = arrays["initD"], arrays["initM"], arrays["initA"], arrays["params"]
+        m._initD, m._initM = arrays["initD"], arrays["initM"]
+        m._initA, m._params = arrays["initA"], arrays["params"]
         cap = max(16, arrays["S"].shape[1])
         m._S, m._PV, m._PM, m._XV, m._DM = (
             np.concatenate([arrays[k], np.zeros((a.shape[0], cap - a.shape[1]) + a.shape[2:])], axis=1)

@@ -90,13 +90,13 @@ class VelocityIKLearner:
         return np.concatenate([np.asarray(xdot, dtype=float), np.asarray(theta, dtype=float)])[None, :]
 
     def predict(self, xdot: Any, theta: Any) -> np.ndarray:
-        """Learned thetadot_hat (dof,) rad/s for the task velocity xdot (m,) at theta (dof,); zeros before any data."""
+        """Learned thetadot_hat (dof,) rad/s for task velocity xdot (m,) at theta (dof,); 0 before data."""
         if self.n_updates_ == 0:
             return np.zeros(self.dof_)
         return self.model_.predict(self._z(xdot, theta))[0]
 
     def command(self, xdot: Any, theta: Any) -> np.ndarray:
-        """The joint velocity to execute (dof,): prediction plus the exploration bias dtheta / n_r (eq. 13)."""
+        """Joint velocity to execute (dof,): prediction plus the exploration bias dtheta / n_r (eq. 13)."""
         theta = np.asarray(theta, dtype=float)
         if self.n_updates_ == 0:
             yp = np.zeros(self.dof_)
@@ -116,7 +116,7 @@ class VelocityIKLearner:
         return np.asarray(thetadot, dtype=float) - self.alpha * self.W_ * (pred - (self.theta_opt_ - theta))
 
     def learn(self, xdot: Any, theta: Any, thetadot: Any) -> "VelocityIKLearner":
-        """One self-supervised update: the robot moved with thetadot at theta and its end effector with xdot."""
+        """One self-supervised update: the robot moved with thetadot at theta, its end effector with xdot."""
         y = self.target(xdot, theta, thetadot)
         self.model_.partial_fit(self._z(xdot, theta), y[None, :])
         self.n_updates_ += 1
