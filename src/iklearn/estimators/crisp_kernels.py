@@ -123,7 +123,8 @@ class NystromWeights:
         PtF = np.zeros((self.cho[0].shape[0], F.shape[1]))
         for s in range(0, F.shape[0], self.block):
             PtF += self._phi(self.Xf[s : s + self.block]).T @ F[s : s + self.block]
-        self.G = cho_solve(self.cho, PtF, check_finite=False)  # (m, c)
+        G = cho_solve(self.cho, PtF, check_finite=False)  # (m, c): moments = phi(x)^T G
+        self.Gk = solve_triangular(self.Lm, G, lower=True, trans="T")  # = k_m(x)^T Gk, no solve per query
 
     def with_features(self, F: np.ndarray) -> "NystromWeights":
         new = copy.copy(self)
@@ -135,14 +136,16 @@ class NystromWeights:
         return solve_triangular(self.Lm, kernel_matrix(self.landmarks, Z, self.kind, self.sigma), lower=True).T
 
     def moments(self, xf: np.ndarray) -> np.ndarray:
-        return self._phi(xf[None])[0] @ self.G
+        return kernel_matrix(xf[None], self.landmarks, self.kind, self.sigma)[0] @ self.Gk
 
     def support(self, xf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         k = min(self.n_support, self.Xf.shape[0])
         _, idx = self.tree.query(xf, k=k)
         idx = np.atleast_1d(idx)
         v = cho_solve(self.cho, self._phi(xf[None])[0], check_finite=False)
-        return idx, self._phi(self.Xf[idx]) @ v
+        # alpha_S = Phi_S v = K_Sm (L_m^-T v): one triangular solve with a vector, not with k rows
+        u = solve_triangular(self.Lm, v, lower=True, trans="T")
+        return idx, kernel_matrix(self.Xf[idx], self.landmarks, self.kind, self.sigma) @ u
 
 
 class LocalWeights:

@@ -98,33 +98,37 @@ def run(out: Path, size: Size = "quick", seed: int = 0, progress: Progress | Non
     conf_rows = []
     for thr in (0.5, 0.25, 0.75):
         p = main.predict_confidence(conf_te.X) >= thr
-        conf_rows.append([f"NN({thr:g})", *conf_metrics(conf_te.reachable, p), us * 1e-6, *PUB_CONF.get(f"NN({thr:g})", [None] * 6)])
+        pub = PUB_CONF[f"NN({thr:g})"]
+        conf_rows.append([f"NN({thr:g})", *conf_metrics(conf_te.reachable, p), us * 1e-6, *pub])
     for name, (pred, t_s) in conf_baselines(conf_tr, conf_te, cfg["n_sub"], cfg["n_gp"], seed).items():
         conf_rows.append([name, *conf_metrics(conf_te.reachable, pred), t_s, *PUB_CONF.get(name, [None] * 6)])
     t_num, t_ana = numerical_route_time(conf_te, n=10 if size == "tiny" else 100, seed=seed)
-    conf_rows.append(["numerical IK (our LM)", None, None, None, None, None, t_num, *PUB_CONF["ikine.m"]])
-    conf_rows.append(["analytic IK (ours, batched)", None, None, None, None, None, t_ana, *PUB_CONF["ikine6s.m"]])
+    conf_rows.append(["numerical IK (our LM)", *[None] * 5, t_num, *PUB_CONF["ikine.m"]])
+    conf_rows.append(["analytic IK (ours, batched)", *[None] * 5, t_ana, *PUB_CONF["ikine6s.m"]])
     cols6 = ["method", "JSC", "0-1", "precision", "recall", "MCC", "time/sample (s)",
              "pub JSC", "pub 0-1", "pub prec", "pub rec", "pub MCC", "pub time (s)"]
-    res.tables.append(Table(f"Table VI: confidence (reachability), {n_te} poses of held-out arms, layout {layout}",
-                            cols6, conf_rows, note="JSC: Jaccard index of the reachable class (sklearn "
-                            "jaccard_score); the paper's JSC equals 1 - (0-1 loss), i.e. accuracy. NN time: gated "
-                            "inference of the whole net, batched, per sample."))
+    res.tables.append(Table(
+        f"Table VI: confidence (reachability), {n_te} poses of held-out arms, layout {layout}", cols6, conf_rows,
+        note="JSC: Jaccard index of the reachable class (sklearn jaccard_score); the paper's JSC equals "
+        "1 - (0-1 loss), i.e. accuracy. NN time: gated inference of the whole net, batched, per sample."))
     # --- table VII: estimation (tip frame, both labels)
     est_rows_t = []
     for (frame, branch), met in est_rows.items():
-        est_rows_t.append([f"NN ({frame}, {branch} label)", *met, us * 1e-6, *(PUB_EST["NN"] if (frame, branch) == ("tip", "solver") else [None] * 5)])
+        pub = PUB_EST["NN"] if (frame, branch) == ("tip", "solver") else [None] * 5
+        est_rows_t.append([f"NN ({frame}, {branch} label)", *met, us * 1e-6, *pub])
     tr, te = data["tip", "canonical"]
     for name, (pred, t_s) in est_baselines(tr, te, cfg["n_sub"], cfg["n_gp"], seed).items():
-        est_rows_t.append([f"{name} (tip, canonical)", *est_metrics(te.J, pred), t_s, *PUB_EST.get(name, [None] * 5)])
-    est_rows_t.append(["numerical IK + Jacobian (our LM)", None, None, None, None, t_num, *PUB_EST["jacob0 (num.)"]])
-    est_rows_t.append(["analytic IK + Jacobian (ours)", None, None, None, None, t_ana, *PUB_EST["jacob0 (ana.)"]])
+        pub = PUB_EST.get(name, [None] * 5)
+        est_rows_t.append([f"{name} (tip, canonical)", *est_metrics(te.J, pred), t_s, *pub])
+    est_rows_t.append(["numerical IK + Jacobian (our LM)", *[None] * 4, t_num, *PUB_EST["jacob0 (num.)"]])
+    est_rows_t.append(["analytic IK + Jacobian (ours)", *[None] * 4, t_ana, *PUB_EST["jacob0 (ana.)"]])
     cols7 = ["method", "MAE", "MSE", "EVS", "R2", "time/sample (s)", "pub MAE", "pub MSE", "pub EVS", "pub R2",
              "pub time (s)"]
-    res.tables.append(Table(f"Table VII: Jacobian estimation, {n_te_est} reachable poses of held-out arms", cols7,
-                            est_rows_t, note="MAE/MSE on the raw Jacobian entries (m, rad); EVS and R2 averaged "
-                            "over the non-constant entries (structural zeros/ones excluded). Published NN row placed "
-                            "beside our 'solver' label, the closest to the paper's labelling."))
+    res.tables.append(Table(
+        f"Table VII: Jacobian estimation, {n_te_est} reachable poses of held-out arms", cols7, est_rows_t,
+        note="MAE/MSE on the raw Jacobian entries (m, rad); EVS and R2 averaged over the non-constant entries "
+        "(structural zeros/ones excluded). Published NN row placed beside our 'solver' label, the closest to "
+        "the paper's labelling."))
     save_json(out / "tables.json", {"conf": conf_rows, "est": est_rows_t, "conf_cols": cols6, "est_cols": cols7})
     save_json(out / "training_curves.json", curves)
     res.data += ["tables.json", "training_curves.json"]
