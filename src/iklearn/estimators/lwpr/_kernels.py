@@ -32,8 +32,8 @@ D_D, D_M, D_ALPHA, D_HM, D_BM = 0, 1, 2, 3, 4
 NDM = 5
 # hyperparameters, params[:]
 (PR_WGEN, PR_WPRUNE, PR_PENALTY, PR_INITLAM, PR_FINLAM, PR_TAULAM, PR_ADDTH, PR_INITS2, PR_METARATE,
- PR_UPDATED, PR_DIAG, PR_META, PR_CUTOFF, PR_NTRUST) = range(14)
-NPARAMS = 14
+ PR_UPDATED, PR_DIAG, PR_META, PR_CUTOFF, PR_NTRUST, PR_INITNREG) = range(15)
+NPARAMS = 15
 
 UPDATE_CUTOFF = 0.001  # an RF is updated only where its activation exceeds this
 
@@ -75,7 +75,7 @@ def _init_rf(o, k, t, x, y, S, PV, PM, XV, DM, params, initD, initM, initA):
     for i in range(d):
         for j in range(d):
             DM[o, k, D_BM, i, j] = np.log(DM[o, k, D_ALPHA, i, j] + 1e-10) if j >= i else 0.0
-    nreg = min(2, PV.shape[3])
+    nreg = min(max(2, int(params[PR_INITNREG])), PV.shape[3])
     S[o, k, S_NREG] = nreg
     S[o, k, S_BETA0] = y
     for r in range(nreg):

@@ -18,7 +18,7 @@ from iklearn.estimators.lwpr import _kernels as K
 _KIND = "lwpr"
 _HYPER = ("init_D", "init_alpha", "w_gen", "w_prune", "penalty", "diag_only", "update_D", "meta", "meta_rate",
           "init_lambda", "final_lambda", "tau_lambda", "add_threshold", "init_S2", "norm_in", "norm_out",
-          "cutoff", "n_trust", "max_projections")
+          "cutoff", "n_trust", "max_projections", "init_projections")
 
 
 def _as_metric(v: Any, d: int, name: str) -> np.ndarray:
@@ -84,6 +84,11 @@ class LWPR:
     max_projections : int, optional
         Cap on the PLS projections per field (default d, as in the reference library); memory per field
         grows with d x max_projections.
+    init_projections : int
+        PLS projections of a new receptive field (2 in the paper and the reference library); more are
+        added while they reduce the CV error (``add_threshold``). Data whose residual is dominated by
+        unpredictable variance (e.g. null-space motion in velocity IK) never passes that test, so a field
+        can stay rank-deficient; starting with more projections avoids that floor.
 
     Attributes
     ----------
@@ -100,7 +105,8 @@ class LWPR:
                  meta_rate: float = 250.0, init_lambda: float = 0.999, final_lambda: float = 0.99999,
                  tau_lambda: float = 0.9999, add_threshold: float = 0.5, init_S2: float = 1e-10,
                  norm_in: Any = None, norm_out: Any = None, cutoff: float = 0.001,
-                 n_trust: float | None = None, max_projections: int | None = None) -> None:
+                 n_trust: float | None = None, max_projections: int | None = None,
+                 init_projections: int = 2) -> None:
         self.init_D = init_D
         self.init_alpha = init_alpha
         self.w_gen = w_gen
@@ -120,6 +126,7 @@ class LWPR:
         self.cutoff = cutoff
         self.n_trust = n_trust
         self.max_projections = max_projections
+        self.init_projections = init_projections
 
     # ------------------------------------------------------------------ set-up
     def get_params(self, deep: bool = True) -> dict[str, Any]:
@@ -150,6 +157,7 @@ class LWPR:
         p[K.PR_META] = float(self.meta)
         p[K.PR_CUTOFF] = self.cutoff
         p[K.PR_NTRUST] = 2.0 * d if self.n_trust is None else float(self.n_trust)
+        p[K.PR_INITNREG] = float(self.init_projections)
         self._params = p
         R = d if self.max_projections is None else max(1, min(d, int(self.max_projections)))
         self._S = np.zeros((n_out, capacity, K.NS))
@@ -287,6 +295,8 @@ class LWPR:
         m.norm_in_, m.norm_out_ = arrays["norm_in"], arrays["norm_out"]
         m._initD, m._initM = arrays["initD"], arrays["initM"]
         m._initA, m._params = arrays["initA"], arrays["params"]
+        if m._params.shape[0] < K.NPARAMS:  # written before init_projections existed: it was 2
+            m._params = np.concatenate([m._params, [2.0] * (K.NPARAMS - m._params.shape[0])])
         cap = max(16, arrays["S"].shape[1])
         m._S, m._PV, m._PM, m._XV, m._DM = (
             np.concatenate([arrays[k], np.zeros((a.shape[0], cap - a.shape[1]) + a.shape[2:])], axis=1)
