@@ -110,3 +110,27 @@ def test_experiment_tiny(tmp_path):
     d = json.loads((tmp_path / "lwpr.json").read_text())
     assert d["arms"][0]["analytic"]["rmse_m"] < 2e-4
     assert len(res.claims) == 3
+
+
+def test_learner_save_load_roundtrip(tmp_path):
+    from iklearn.errors import ModelMismatchError
+
+    L = VelocityIKLearner(theta_opt=np.array([0.1, -0.2, 0.3]), task_dim=2, weights=[1.0, 2.0, 0.5], alpha=0.1,
+                          slow_start=1.0, lwpr_params={"init_projections": 5, "update_D": False})
+    rng = np.random.default_rng(3)
+    for _ in range(400):
+        L.learn(rng.normal(size=2) * 0.1, rng.normal(size=3) * 0.05, rng.normal(size=3))
+    p = L.save(tmp_path / "vik")
+    L2 = VelocityIKLearner.load(p)
+    assert L2.n_updates_ == L.n_updates_ and L2.get_params()["alpha"] == 0.1
+    np.testing.assert_allclose(L2.W_, [1.0, 2.0, 0.5])
+    xd, th = np.array([0.05, -0.02]), np.array([0.01, 0.0, -0.02])
+    np.testing.assert_allclose(L2.command(xd, th), L.command(xd, th))
+    # both keep learning identically
+    L.learn(xd, th, np.ones(3))
+    L2.learn(xd, th, np.ones(3))
+    np.testing.assert_allclose(L2.predict(xd, th), L.predict(xd, th))
+    with pytest.raises(ModelMismatchError):
+        from iklearn.estimators.lwpr import LWPR
+
+        LWPR.load(p)  # another kind of model file

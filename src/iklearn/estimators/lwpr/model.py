@@ -268,10 +268,8 @@ class LWPR:
         return self._S[output, :n, K.S_NREG].astype(int)
 
     # ------------------------------------------------------------------ persistence
-    def save(self, path: str | os.PathLike) -> Path:
-        """Save to ``path`` (.npz + JSON metadata, no pickle)."""
-        from iklearn.estimators._io import save_model
-
+    def _state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """Arrays and JSON metadata that describe the fitted model completely."""
         if not hasattr(self, "n_in_"):
             raise RuntimeError("nothing to save: the model is not fitted")
         n = int(self.n_receptive_fields_.max()) if self.n_out_ else 0
@@ -281,15 +279,10 @@ class LWPR:
                   "initM": self._initM, "initA": self._initA, "params": self._params}
         hyper = {k: (np.asarray(v).tolist() if v is not None and not isinstance(v, (bool, int, float)) else v)
                  for k, v in self.get_params().items()}
-        meta = {"hyper": hyper, "n_in": self.n_in_, "n_out": self.n_out_, "n_data": self.n_data_}
-        return save_model(path, _KIND, arrays, meta)
+        return arrays, {"hyper": hyper, "n_in": self.n_in_, "n_out": self.n_out_, "n_data": self.n_data_}
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "LWPR":
-        """Load a model written by :meth:`save`."""
-        from iklearn.estimators._io import load_model
-
-        arrays, meta, _ = load_model(path, _KIND)
+    def _from_state(cls, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> "LWPR":
         m = cls(**meta["hyper"])
         m.n_in_, m.n_out_, m.n_data_ = int(meta["n_in"]), int(meta["n_out"]), int(meta["n_data"])
         m.norm_in_, m.norm_out_ = arrays["norm_in"], arrays["norm_out"]
@@ -304,3 +297,18 @@ class LWPR:
         m.n_receptive_fields_ = arrays["n_rfs"].astype(np.int64)
         m.n_pruned_ = arrays["n_pruned"].astype(np.int64)
         return m
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Save to ``path`` (.npz + JSON metadata, no pickle)."""
+        from iklearn.estimators._io import save_model
+
+        arrays, meta = self._state()
+        return save_model(path, _KIND, arrays, meta)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "LWPR":
+        """Load a model written by :meth:`save`."""
+        from iklearn.estimators._io import load_model
+
+        arrays, meta, _ = load_model(path, _KIND)
+        return cls._from_state(arrays, meta)

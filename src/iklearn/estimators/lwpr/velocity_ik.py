@@ -22,6 +22,10 @@ import numpy as np
 
 from iklearn.estimators.lwpr.model import LWPR
 
+_KIND = "lwpr_velocity_ik"
+_HYPER = ("theta_opt", "task_dim", "weights", "alpha", "init_D_theta", "xdot_scale", "theta_scale", "slow_start",
+          "n_trust", "exploration_bias", "lwpr_params")
+
 
 class VelocityIKLearner:
     """Online learner of the resolved-rate inverse kinematics with a null-space posture criterion.
@@ -126,6 +130,27 @@ class VelocityIKLearner:
     def n_receptive_fields_(self) -> np.ndarray:
         return self.model_.n_receptive_fields_ if self.n_updates_ else np.zeros(self.dof_, dtype=int)
 
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in _HYPER}
+
     def save(self, path: str | os.PathLike) -> Path:
-        """Save the underlying LWPR model (the learner's settings are in its metadata-free constructor)."""
-        return self.model_.save(path)
+        """Save the learner (its settings and the LWPR model) to ``path`` (.npz + JSON, no pickle)."""
+        from iklearn.estimators._io import save_model
+
+        if self.n_updates_ == 0:
+            raise RuntimeError("nothing to save: the learner has seen no data")
+        arrays, meta = self.model_._state()
+        hyper = {k: (np.asarray(v).tolist() if isinstance(v, np.ndarray) else v)
+                 for k, v in self.get_params().items()}
+        return save_model(path, _KIND, arrays, {"learner": hyper, "lwpr": meta, "n_updates": self.n_updates_})
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "VelocityIKLearner":
+        """Load a learner written by :meth:`save`; it predicts and keeps learning as before saving."""
+        from iklearn.estimators._io import load_model
+
+        arrays, meta, _ = load_model(path, _KIND)
+        learner = cls(**meta["learner"])
+        learner.model_ = LWPR._from_state(arrays, meta["lwpr"])
+        learner.n_updates_ = int(meta["n_updates"])
+        return learner

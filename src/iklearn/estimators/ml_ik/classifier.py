@@ -43,8 +43,14 @@ class ConditioningClassifier:
         The robot the labels were made for (recorded in saved files).
     hidden : tuple of int
     lr, weight_decay, batch_size, max_epochs, patience, lr_patience, val_fraction : training settings
+        (``lr`` is the initial learning rate for 'plateau', the peak for 'onecycle'/'cosine')
+    scheduler : {'plateau', 'onecycle', 'cosine'}
+        'plateau' is the paper's ReduceLROnPlateau (halve after ``lr_patience`` epochs without a better
+        validation loss); 'onecycle' warms up then anneals to ~0 over exactly ``max_epochs``.
+    class_weight : None or 'balanced'
+        'balanced' weights the cross-entropy by inverse class frequency (the paper: unweighted).
     time_budget : float or None, s, training-time cap
-    n_threads : int, torch CPU threads
+    n_threads : int or None, torch CPU threads (None: torch's own setting)
     random_state : int
     """
 
@@ -60,8 +66,10 @@ class ConditioningClassifier:
         patience: int = 20,
         lr_patience: int = 5,
         val_fraction: float = 0.1,
+        scheduler: str = "plateau",
+        class_weight: str | None = None,
         time_budget: float | None = None,
-        n_threads: int = 1,
+        n_threads: int | None = None,
         random_state: int = 0,
     ) -> None:
         self.robot = robot
@@ -73,6 +81,8 @@ class ConditioningClassifier:
         self.patience = patience
         self.lr_patience = lr_patience
         self.val_fraction = val_fraction
+        self.scheduler = scheduler
+        self.class_weight = class_weight
         self.time_budget = time_budget
         self.n_threads = n_threads
         self.random_state = random_state
@@ -87,16 +97,22 @@ class ConditioningClassifier:
             raise ShapeError("X is empty; expected at least one pose")
         if not np.isin(lab, np.arange(N_CLASSES)).all():
             raise IKLearnError("class labels must be integers in {0, 1, 2, 3}")
+        if self.class_weight not in (None, "balanced"):
+            raise IKLearnError("class_weight must be None or 'balanced'")
         torch = tu.torch_module(self.n_threads)
         rng = np.random.default_rng(self.random_state)
+        cw = None
+        if self.class_weight == "balanced":
+            cnt = np.bincount(lab.astype(int), minlength=N_CLASSES).astype(float)
+            cw = np.where(cnt > 0, cnt.sum() / (N_CLASSES * np.maximum(cnt, 1)), 0.0)
         torch.manual_seed(int(rng.integers(2**31)))
         self.x_mean_, self.x_std_ = F.mean(0), F.std(0) + 1e-9
         self.model_ = tu.make_mlp(7, tuple(self.hidden), N_CLASSES)
         self.history_ = tu.train(self.model_, (F - self.x_mean_) / self.x_std_, lab.astype(np.int64), loss="ce",
                                  lr=self.lr, weight_decay=self.weight_decay, batch_size=self.batch_size,
                                  max_epochs=self.max_epochs, patience=self.patience, val_fraction=self.val_fraction,
-                                 rng=rng, lr_patience=self.lr_patience, lr_factor=0.5, min_lr=1e-8,
-                                 time_budget=self.time_budget)
+                                 rng=rng, scheduler=self.scheduler, lr_patience=self.lr_patience, lr_factor=0.5,
+                                 min_lr=1e-8, time_budget=self.time_budget, class_weight=cw)
         self.classes_ = np.arange(N_CLASSES)
         return self
 
@@ -132,7 +148,7 @@ class ConditioningClassifier:
         arrays = torch_state_to_arrays(self.model_.state_dict())
         arrays.update(x_mean=self.x_mean_, x_std=self.x_std_)
         keys = ("lr", "weight_decay", "batch_size", "max_epochs", "patience", "lr_patience", "val_fraction",
-                "time_budget", "n_threads", "random_state")
+                "scheduler", "class_weight", "time_budget", "n_threads", "random_state")
         meta = {k: getattr(self, k) for k in keys}
         meta["hidden"] = [int(h) for h in self.hidden]
         meta["history"] = self.history_.to_dict()

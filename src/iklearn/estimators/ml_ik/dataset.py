@@ -34,11 +34,18 @@ class ConditioningData:
 
 
 def conditioning_dataset(chain: Chain, n_reachable: int, n_unreachable: int, *, seed: int = 0,
-                         restarts: int = 8, percentiles=(20, 60, 20)) -> ConditioningData:
+                         restarts: int = 8, percentiles=(20, 60, 20),
+                         unreachable_margin: float | None = 0.05) -> ConditioningData:
     """Build the paper's dataset: joint-space samples labelled by the percentile of their inverse condition
     number (bottom 20 % near-singular, middle 60 % adequate, top 20 % high manipulability), plus
     ``n_unreachable`` poses (half inside the reach sphere, half outside) confirmed unreachable by a KD-tree
     distance to the reachable positions and by IK with restarts (class 0).
+
+    ``unreachable_margin`` (m) is the KD-tree radius: an unreachable pose lies at least this far from every
+    sampled reachable position, and IK with ``restarts`` random restarts must also fail on it (the
+    decisive test). A fixed distance keeps the gap between the classes the same at every dataset size
+    (the data layer's default, 3 x the sample spacing, shrinks as the sample grows, so "unreachable"
+    creeps ever closer to the reachable set). None: that adaptive default.
 
     ``label_best`` relabels each reachable pose by its best-conditioned IK solution among the sampled one
     and those found from ``restarts`` random seeds, with thresholds at the same percentiles of those values.
@@ -55,7 +62,8 @@ def conditioning_dataset(chain: Chain, n_reachable: int, n_unreachable: int, *, 
     best = best_solution_inverse_condition(chain, T, q, restarts=restarts, seed=seed)
     lab_b, thr_b = conditioning_labels(best, percentiles=percentiles)
     reach_pose = matrix_to_pose7(T)
-    un = unreachable_poses(chain, n_unreachable, reach_pose[:, :3], seed=seed, restarts=restarts)
+    un = unreachable_poses(chain, n_unreachable, reach_pose[:, :3], seed=seed, restarts=restarts,
+                           min_distance=unreachable_margin)
     zeros = np.zeros(n_unreachable, int)
     return ConditioningData(
         pose=np.concatenate([reach_pose, un]),

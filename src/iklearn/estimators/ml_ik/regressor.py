@@ -57,6 +57,8 @@ class ClusteredMLPRegressor:
     KMeans on joint space separates solution families (elbow up/down, ...); each cluster gets an MLP
     (ReLU, Adam, early stopping on a validation split) on standardised inputs and outputs. ``predict`` runs
     every cluster's network and keeps, per target, the answer whose forward kinematics is closest to it.
+    The K networks are held as batched weight tensors and trained and evaluated together (one
+    ``torch.baddbmm`` per layer for all clusters), which is the same maths as K separate networks.
 
     Parameters
     ----------
@@ -73,13 +75,18 @@ class ClusteredMLPRegressor:
         'sincos' predicts ``(cos q, sin q)`` for joints whose range spans a full turn (no jump at +-pi).
     hidden : tuple of int
         Hidden layer widths, (256, 256, 256) in the paper.
-    lr, weight_decay, batch_size, max_epochs, patience, val_fraction : training settings (Adam, MSE)
+    lr, weight_decay, batch_size, max_epochs, patience, val_fraction : training settings (Adam, MSE);
+        ``batch_size`` rows of every cluster per step, ``lr`` the peak learning rate of the schedule
+    scheduler : {'onecycle', 'cosine', 'plateau'}
+        Learning-rate schedule: one-cycle (warm-up, cosine decay over ``max_epochs``; converges in a fixed
+        budget), cosine, or ReduceLROnPlateau on the validation loss (``lr_patience`` epochs, halving).
+    lr_patience : int
     selection_weight : float, m/rad
         Weight of the orientation error against the position error (m) when picking a cluster's answer.
     time_budget : float or None, s
         Training-time cap per cluster (None: until early stopping or ``max_epochs``).
-    n_threads : int
-        torch CPU threads.
+    n_threads : int or None
+        torch CPU threads (None: torch's own setting).
     random_state : int
     """
 
@@ -92,15 +99,17 @@ class ClusteredMLPRegressor:
         features: str = "pose9",
         angle_encoding: str = "sincos",
         hidden: tuple[int, ...] = (256, 256, 256),
-        lr: float = 1e-3,
+        lr: float = 2e-3,
         weight_decay: float = 0.0,
         batch_size: int = 1000,
         max_epochs: int = 200,
         patience: int = 10,
         val_fraction: float = 0.1,
+        scheduler: str = "onecycle",
+        lr_patience: int = 4,
         selection_weight: float = 0.1,
         time_budget: float | None = None,
-        n_threads: int = 1,
+        n_threads: int | None = None,
         random_state: int = 0,
     ) -> None:
         self.robot = robot
@@ -115,6 +124,8 @@ class ClusteredMLPRegressor:
         self.max_epochs = max_epochs
         self.patience = patience
         self.val_fraction = val_fraction
+        self.scheduler = scheduler
+        self.lr_patience = lr_patience
         self.selection_weight = selection_weight
         self.time_budget = time_budget
         self.n_threads = n_threads
@@ -173,27 +184,25 @@ class ClusteredMLPRegressor:
         F = pose_features(T, self.features)
         Y = self._encode_q(Q)
         self.n_features_in_ = F.shape[1]
-        self.models_, self.x_scale_, self.y_scale_, self.histories_ = [], [], [], []
-        task = progress.add_task("clustered MLP", total=k) if progress is not None else None
-        for c in range(k):
-            m = km.labels_ == c
-            xs = (F[m].mean(0), F[m].std(0) + 1e-9)
-            ys = (Y[m].mean(0), Y[m].std(0) + 1e-9)
-            net = tu.make_mlp(F.shape[1], tuple(self.hidden), Y.shape[1])
-            hist = tu.train(net, (F[m] - xs[0]) / xs[1], (Y[m] - ys[0]) / ys[1], loss="mse", lr=self.lr,
-                            weight_decay=self.weight_decay, batch_size=self.batch_size,
-                            max_epochs=self.max_epochs, patience=self.patience, val_fraction=self.val_fraction,
-                            rng=rng, time_budget=self.time_budget)
-            self.models_.append(net)
-            self.x_scale_.append(xs)
-            self.y_scale_.append(ys)
-            self.histories_.append(hist)
-            if task is not None:
-                progress.update(task, advance=1)
+        lab = km.labels_
+        # per-cluster standardisation (each row belongs to one cluster, so one standardised copy suffices)
+        self.x_mean_ = np.stack([F[lab == c].mean(0) for c in range(k)])
+        self.x_std_ = np.stack([F[lab == c].std(0) + 1e-9 for c in range(k)])
+        self.y_mean_ = np.stack([Y[lab == c].mean(0) for c in range(k)])
+        self.y_std_ = np.stack([Y[lab == c].std(0) + 1e-9 for c in range(k)])
+        Fs = (F - self.x_mean_[lab]) / self.x_std_[lab]
+        Ys = (Y - self.y_mean_[lab]) / self.y_std_[lab]
+        self.model_ = tu.make_stacked_mlp(k, F.shape[1], tuple(self.hidden), Y.shape[1])
+        task = progress.add_task("clustered MLP", total=int(self.max_epochs)) if progress is not None else None
+        self.histories_ = tu.train_stacked(
+            self.model_, Fs, Ys, lab, lr=self.lr, weight_decay=self.weight_decay, batch_size=self.batch_size,
+            max_epochs=self.max_epochs, patience=self.patience, val_fraction=self.val_fraction, rng=rng,
+            scheduler=self.scheduler, lr_patience=self.lr_patience, time_budget=self.time_budget,
+            on_epoch=None if task is None else (lambda e: progress.update(task, advance=1)))
         return self
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "models_"):
+        if not hasattr(self, "model_"):
             raise IKLearnError("this ClusteredMLPRegressor is not fitted yet; call fit() or load() first")
 
     def predict_all(self, X) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -204,11 +213,12 @@ class ClusteredMLPRegressor:
         T, _ = as_poses(X, "X (poses)")
         tu.torch_module(self.n_threads)
         F = pose_features(T, self.features)
-        K, N = len(self.models_), T.shape[0]
-        qs = np.empty((K, N, self.robot.dof))
-        for c, net in enumerate(self.models_):
-            (xm, xsd), (ym, ysd) = self.x_scale_[c], self.y_scale_[c]
-            qs[c] = self._decode_q(tu.predict(net, (F - xm) / xsd) * ysd + ym) if N else 0.0
+        K, N = self.x_mean_.shape[0], T.shape[0]
+        qs = np.zeros((K, N, self.robot.dof))
+        if N:
+            Xs = (F[None] - self.x_mean_[:, None]) / self.x_std_[:, None]          # (K, N, d_in)
+            Ys = tu.predict_stacked(self.model_, Xs) * self.y_std_[:, None] + self.y_mean_[:, None]
+            qs = self._decode_q(Ys.reshape(K * N, -1)).reshape(K, N, self.robot.dof)
         Tp = fk(self.robot, qs.reshape(-1, self.robot.dof)).reshape(K, N, 4, 4)
         pos, rot = _target_error(Tp, T[None], self.features)
         return qs, pos, rot
@@ -236,12 +246,13 @@ class ClusteredMLPRegressor:
     # ---------------------------------------------------------------- persistence
     def _meta(self) -> dict:
         keys = ("n_clusters", "features", "angle_encoding", "lr", "weight_decay", "batch_size", "max_epochs",
-                "patience", "val_fraction", "selection_weight", "time_budget", "n_threads", "random_state")
+                "patience", "val_fraction", "scheduler", "lr_patience", "selection_weight", "time_budget",
+                "n_threads", "random_state")
         meta = {k: getattr(self, k) for k in keys}
         meta["hidden"] = [int(h) for h in self.hidden]
         meta["cluster_joints"] = None if self.cluster_joints is None else [int(j) for j in self.cluster_joints]
         meta["n_features_in"] = int(self.n_features_in_)
-        meta["n_models"] = len(self.models_)
+        meta["n_models"] = int(self.x_mean_.shape[0])
         meta["histories"] = [h.to_dict() for h in self.histories_]
         return meta
 
@@ -251,22 +262,24 @@ class ClusteredMLPRegressor:
 
         self._check_fitted()
         arrays: dict[str, np.ndarray] = {"cluster_centers": self.cluster_centers_,
-                                         "cluster_columns": self.cluster_columns_, "circular": self.circular_}
-        for c, net in enumerate(self.models_):
-            arrays.update(torch_state_to_arrays(net.state_dict(), prefix=f"m{c}."))
-            (xm, xs), (ym, ys) = self.x_scale_[c], self.y_scale_[c]
-            arrays.update({f"x_mean{c}": xm, f"x_std{c}": xs, f"y_mean{c}": ym, f"y_std{c}": ys})
+                                         "cluster_columns": self.cluster_columns_, "circular": self.circular_,
+                                         "x_mean": self.x_mean_, "x_std": self.x_std_, "y_mean": self.y_mean_,
+                                         "y_std": self.y_std_}
+        arrays.update(torch_state_to_arrays(self.model_.state_dict(), prefix="stacked."))
         return save_model(path, _KIND, arrays, self._meta(), robot=self.robot)
 
     @classmethod
     def load(cls, path: str | os.PathLike, robot: Chain | None = None) -> "ClusteredMLPRegressor":
-        """Read a model written by :meth:`save`; refuses a file made for another robot than ``robot``."""
+        """Read a model written by :meth:`save`; refuses a file made for another robot than ``robot``.
+
+        Files of the earlier layout (one ``nn.Sequential`` per cluster) are read too and stacked.
+        """
         from iklearn.estimators._io import arrays_to_torch_state, load_model
 
         arrays, meta, file_robot = load_model(path, _KIND, robot=robot)
         chain = robot if robot is not None else file_robot
         hist = meta.pop("histories")
-        n_in, n_models = meta.pop("n_features_in"), meta.pop("n_models")
+        n_in, K = meta.pop("n_features_in"), meta.pop("n_models")
         meta["hidden"] = tuple(meta["hidden"])
         self = cls(chain, **meta)
         self.circular_ = arrays["circular"].astype(bool)
@@ -274,14 +287,22 @@ class ClusteredMLPRegressor:
         self.cluster_columns_ = arrays["cluster_columns"]
         self.n_features_in_ = int(n_in)
         n_out = int((~self.circular_).sum() + 2 * self.circular_.sum())
-        self.models_, self.x_scale_, self.y_scale_, self.histories_ = [], [], [], []
         tu.torch_module(self.n_threads)
-        for c in range(n_models):
-            net = tu.make_mlp(self.n_features_in_, self.hidden, n_out)
-            net.load_state_dict(arrays_to_torch_state(arrays, prefix=f"m{c}."))
-            net.eval()
-            self.models_.append(net)
-            self.x_scale_.append((arrays[f"x_mean{c}"], arrays[f"x_std{c}"]))
-            self.y_scale_.append((arrays[f"y_mean{c}"], arrays[f"y_std{c}"]))
-            self.histories_.append(tu.History(**hist[c]))
+        self.model_ = tu.make_stacked_mlp(K, self.n_features_in_, self.hidden, n_out)
+        if "x_mean" in arrays:
+            state = arrays_to_torch_state(arrays, prefix="stacked.")
+            for key in ("x_mean", "x_std", "y_mean", "y_std"):
+                setattr(self, key + "_", arrays[key])
+        else:  # earlier layout: per-cluster nn.Sequential (Linear at even indices), weights (out, in)
+            torch = tu.torch_module()
+            per = [arrays_to_torch_state(arrays, prefix=f"m{c}.") for c in range(K)]
+            state = {}
+            for i in range(len(self.hidden) + 1):
+                state[f"w{i}"] = torch.stack([p[f"{2 * i}.weight"].T for p in per])
+                state[f"b{i}"] = torch.stack([p[f"{2 * i}.bias"][None] for p in per])
+            for key in ("x_mean", "x_std", "y_mean", "y_std"):
+                setattr(self, key + "_", np.stack([arrays[f"{key}{c}"] for c in range(K)]))
+        self.model_.load_state_dict(state)
+        self.model_.eval()
+        self.histories_ = [tu.History(**h) for h in hist]
         return self
