@@ -32,7 +32,7 @@ def main(argv=None) -> dict:
     from iklearn.data import random_manipulators as rm
     from iklearn.estimators.jacobian_net import JacobianNet
     from iklearn.estimators.jacobian_net.baselines import numerical_route_time
-    from iklearn.experiments.jacobian_net import WIDTHS
+    from iklearn.experiments.jacobian_net import METHOD, SIZES, WIDTHS
 
     torch.set_num_threads(args.threads)
     t0 = time.perf_counter()
@@ -40,7 +40,8 @@ def main(argv=None) -> dict:
     t_gen = time.perf_counter() - t0
     conf = rm.make_dataset(2000, seed=1)
     est = rm.make_dataset(2000, seed=2, only_reachable=True)
-    m = JacobianNet(**WIDTHS["base"], pretrain_epochs=1, confidence_epochs=1, n_cycles=0).fit(
+    widths = WIDTHS[SIZES["full"]["widths"]]  # the network the full-size experiment trains
+    m = JacobianNet(**widths, **METHOD, pretrain_epochs=1, confidence_epochs=1, n_cycles=0).fit(
         conf.X, conf.reachable, est.X, est.J)
     te = rm.make_dataset(args.n, seed=3)
     res = {}
@@ -52,7 +53,7 @@ def main(argv=None) -> dict:
     t_num, t_ana = numerical_route_time(te, n=100)
     res.update(numerical_route_ms_per_sample=t_num * 1e3, closed_form_route_us_per_sample=t_ana * 1e6,
                dataset_samples_per_s=100_000 / t_gen, n=args.n, threads=args.threads,
-               widths=WIDTHS["base"], machine=platform.platform(), torch=torch.__version__,
+               widths=widths, method=METHOD, machine=platform.platform(), torch=torch.__version__,
                cpus=os.cpu_count(), reachable_fraction=float(big.reachable.mean()))
     for k, v in res.items():
         print(f"{k:40s} {v}")

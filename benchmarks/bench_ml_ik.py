@@ -1,8 +1,9 @@
 """Inference speed of the paper-001 networks: clustered MLP regressor (arm4) and conditioning classifier (UR5).
 
 Target (issue 4): < 0.1 ms per sample for the regressor's batched prediction (paper: 0.70 ms). The timing
-covers everything ``predict`` does: pose features, the 4 cluster networks (256-256-256), decoding, the FK of
-every cluster's answer and the choice of the closest. Weights come from a short fit (timing does not depend on
+covers everything ``predict`` does: pose features, the 4 cluster networks (256-256-256, run together as one
+batched matmul chain, ``torch.baddbmm`` per layer), decoding, the FK of every cluster's answer and the choice
+of the closest. Weights come from a short fit (timing does not depend on
 them); each measurement is the median of ``--repeats`` runs after a warm-up.
 
     python benchmarks/bench_ml_ik.py [--n 20000] [--threads 2] [--repeats 5] [--out results/bench_ml_ik.json]

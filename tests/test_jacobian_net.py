@@ -107,3 +107,50 @@ def test_bad_input_shape(fitted):
     m, _, _ = fitted
     with pytest.raises(ShapeError):
         m.predict_confidence(np.zeros((3, 5)))
+
+
+def test_lift_and_skip_keep_the_input_layout(tmp_path):
+    conf = rm.make_dataset(800, seed=31)
+    est = rm.make_dataset(500, seed=32, only_reachable=True)
+    m = JacobianNet(encoder=(32,), confidence=(16,), estimation=(32,), batch_size=128, lift="quad", skip=True,
+                    lr_decay=True, pretrain="estimation", pretrain_epochs=2, confidence_epochs=2, n_cycles=1,
+                    epochs_per_phase=1, n_threads=1, random_state=0).fit(conf.X, conf.reachable, est.X, est.J)
+    assert m.lift_cols_ == [2, 3, 7, 8, 18, 19, 20]  # d3, d4, a2, a3 and the position
+    X = conf.X[:40]
+    lift = m.net_.encoder[0]
+    with torch.no_grad():
+        extra = lift.extra(torch.from_numpy(m.scalers_.x(X))).numpy()
+    v = X[:, m.lift_cols_]
+    iu = np.triu_indices(7)
+    expect = np.hstack([np.sin(X[:, 21:]), np.cos(X[:, 21:]), v[:, iu[0]] * v[:, iu[1]]])
+    np.testing.assert_allclose(extra, expect, atol=1e-5)
+    m2 = JacobianNet.load(m.save(tmp_path / "lift.npz"))
+    assert m2.lift == "quad" and m2.skip
+    np.testing.assert_allclose(m2.predict_confidence(X), m.predict_confidence(X), atol=1e-6)
+    np.testing.assert_allclose(m2.predict_jacobian(X), m.predict_jacobian(X), atol=1e-6)
+    g = m.predict(X)  # the gate uses the same (skip) confidence path
+    np.testing.assert_allclose(g.confidence, m.predict_confidence(X), atol=1e-6)
+
+
+def test_fit_confidence_trains_only_the_confidence_head(fitted):
+    import copy
+
+    m0, conf, _ = fitted
+    m = copy.deepcopy(m0)
+    enc = [p.detach().clone() for p in m.net_.encoder.parameters()]
+    est = [p.detach().clone() for p in m.net_.estimation.parameters()]
+    more = rm.make_dataset(3000, seed=41)
+    n_hist = len(m.history_.phase)
+    m.fit_confidence(more.X, more.reachable, epochs=3)
+    assert m.history_.phase[n_hist:] == ["confidence"] * 3
+    assert all(torch.equal(a, b) for a, b in zip(enc, m.net_.encoder.parameters()))
+    assert all(torch.equal(a, b) for a, b in zip(est, m.net_.estimation.parameters()))
+    te = rm.make_dataset(1000, seed=21)
+    pc0 = np.clip(m0.predict_confidence(te.X), 1e-7, 1 - 1e-7)
+    pc1 = np.clip(m.predict_confidence(te.X), 1e-7, 1 - 1e-7)
+    y = te.reachable
+
+    def bce(p):
+        return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+
+    assert bce(pc1) < bce(pc0)  # 3000 more labels help the held-out arms

@@ -115,8 +115,8 @@ def test_experiment_tiny(tmp_path):
 def test_learner_save_load_roundtrip(tmp_path):
     from iklearn.errors import ModelMismatchError
 
-    L = VelocityIKLearner(theta_opt=np.array([0.1, -0.2, 0.3]), task_dim=2, weights=[1.0, 2.0, 0.5], alpha=0.1,
-                          slow_start=1.0, lwpr_params={"init_projections": 5, "update_D": False})
+    L = VelocityIKLearner(theta_opt=np.array([0.1, -0.2, 0.3]), task_dim=2, weights=[1.0, 2.0, 0.5],
+                          alpha=0.1, slow_start=1.0, lwpr_params={"init_projections": 5, "update_D": False})
     rng = np.random.default_rng(3)
     for _ in range(400):
         L.learn(rng.normal(size=2) * 0.1, rng.normal(size=3) * 0.05, rng.normal(size=3))

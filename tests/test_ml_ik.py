@@ -157,3 +157,53 @@ def test_best_solution_is_at_least_the_sampled_one():
     ic = manipulability(jacobian(ur5, q)).inverse_condition
     best = best_solution_inverse_condition(ur5, fk(ur5, q), q, restarts=3, seed=0)
     assert np.all(best >= ic - 1e-15) and np.any(best > ic + 1e-3)
+
+
+def test_stacked_mlp_is_k_independent_networks():
+    import torch
+
+    from iklearn.estimators.ml_ik import _torch_utils as tu
+
+    torch.manual_seed(0)
+    m = tu.make_stacked_mlp(3, 5, (7, 6), 2)
+    x = torch.randn(3, 11, 5)
+    out = m(x)
+    for k in range(3):  # network k alone: x @ W + b with ReLU between layers
+        h = torch.relu(x[k] @ m.w0[k] + m.b0[k])
+        h = torch.relu(h @ m.w1[k] + m.b1[k])
+        torch.testing.assert_close(out[k], h @ m.w2[k] + m.b2[k])
+    # gradients of the summed per-network losses stay within each network
+    out[1].sum().backward()
+    assert m.w0.grad[0].abs().max() == 0 and m.w0.grad[2].abs().max() == 0 and m.w0.grad[1].abs().max() > 0
+
+
+def test_regressor_reads_the_earlier_per_cluster_layout(tmp_path, arm4_data, arm4_model):
+    """Files written before the networks were stacked (one nn.Sequential per cluster) still load."""
+    from iklearn.estimators._io import save_model
+
+    arm, q, T = arm4_data
+    m = arm4_model
+    arrays = {"cluster_centers": m.cluster_centers_, "cluster_columns": m.cluster_columns_, "circular": m.circular_}
+    for c in range(m.x_mean_.shape[0]):
+        for i in range(len(m.hidden) + 1):
+            arrays[f"m{c}.{2 * i}.weight"] = getattr(m.model_, f"w{i}").detach().numpy()[c].T
+            arrays[f"m{c}.{2 * i}.bias"] = getattr(m.model_, f"b{i}").detach().numpy()[c, 0]
+        for key in ("x_mean", "x_std", "y_mean", "y_std"):
+            arrays[f"{key}{c}"] = getattr(m, key + "_")[c]
+    meta = m._meta()
+    for key in ("scheduler", "lr_patience"):  # not in the earlier files
+        meta.pop(key)
+    p = save_model(tmp_path / "old.npz", "ml_ik.clustered_mlp_regressor", arrays, meta, robot=arm)
+    old = ClusteredMLPRegressor.load(p, robot=arm)
+    np.testing.assert_allclose(old.predict(T[:30]), m.predict(T[:30]), atol=1e-12)
+
+
+def test_training_options(ur5_cls):
+    ur5, _, X, y = ur5_cls
+    for kw in (dict(scheduler="plateau", class_weight="balanced"), dict(scheduler="cosine")):
+        c = ConditioningClassifier(ur5, hidden=(16,), max_epochs=2, batch_size=256, random_state=0, **kw).fit(X, y)
+        assert len(c.history_.val_loss) == 2 and np.isfinite(c.history_.val_loss).all()
+    with pytest.raises(IKLearnError):
+        ConditioningClassifier(ur5, scheduler="nope", max_epochs=1).fit(X[:50], y[:50])
+    with pytest.raises(IKLearnError):
+        ConditioningClassifier(ur5, class_weight="nope", max_epochs=1).fit(X[:50], y[:50])

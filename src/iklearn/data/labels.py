@@ -137,12 +137,16 @@ def unreachable_poses(
     want = {"inside": n // 2, "outside": n - n // 2}
     shells = {"inside": (0.0, r), "outside": (r, outside_factor * r)}
     found: dict[str, list[np.ndarray]] = {"inside": [], "outside": []}
+    drawn = {"inside": 0, "outside": 0}
     for _ in range(max_rounds):
         for part in ("inside", "outside"):
             have = sum(len(a) for a in found[part])
             if have >= want[part]:
                 continue
-            m = max(64, 2 * (want[part] - have))
+            # draw enough for the acceptance rate seen so far (a wide margin keeps few candidates)
+            rate = max(have / drawn[part], 0.01) if drawn[part] else 0.5
+            m = max(64, int(1.2 * (want[part] - have) / rate))
+            drawn[part] += m
             pos = _ball(rng, m, *shells[part])
             quat = Rotation.random(m, random_state=rng).as_quat()
             quat[quat[:, 3] < 0] *= -1

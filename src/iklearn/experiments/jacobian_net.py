@@ -23,21 +23,26 @@ TITLE = "Paper 004: JacobianNet, reachability and Jacobians of random manipulato
 
 # n_conf, n_est (training), n_test, epochs (pretrain, confidence, cycles, per phase), baseline subset
 SIZES = {
-    "tiny": dict(n_conf=3000, n_est=2000, n_test=1000, sched=(3, 2, 1, 1), n_sub=400, n_gp=100, widths="small"),
-    "quick": dict(n_conf=20000, n_est=15000, n_test=3000, sched=(8, 3, 1, 2), n_sub=3000, n_gp=500,
+    "tiny": dict(n_conf=3000, n_est=2000, n_test=1000, sched=(3, 2, 1, 1), n_sub=400, n_gp=100, widths="small",
+                 conf_extra=1000, conf_extra_epochs=1),
+    "quick": dict(n_conf=20000, n_est=15000, n_test=3000, sched=(8, 4, 1, 2), n_sub=3000, n_gp=500,
                   widths="base"),
-    "full": dict(n_conf=297000, n_est=198000, n_test=3000, n_test_est=2000, sched=(25, 15, 4, 5), n_sub=20000,
-                 n_gp=2000, widths="base"),
+    "full": dict(n_conf=297000, n_est=198000, n_test=3000, n_test_est=2000, sched=(12, 8, 2, 3), n_sub=20000,
+                 n_gp=2000, widths="wide", conf_extra=303000, conf_extra_epochs=6),
 }
 WIDTHS = {"small": dict(encoder=(64, 64), confidence=(32,), estimation=(64,)),
-          "base": dict(encoder=(256, 256, 128), confidence=(128, 64), estimation=(256, 128))}
+          "base": dict(encoder=(256, 256, 128), confidence=(128, 64), estimation=(256, 128)),
+          "wide": dict(encoder=(384, 384, 384), confidence=(256, 128, 64), estimation=(384, 192))}
+# what reached the targets (issue 8 follow-up): the quadratic lift inside the net, the confidence head's skip
+# connection, the paper's estimation-only pretraining and a cosine learning rate within each phase
+METHOD = dict(lift="quad", skip=True, pretrain="estimation", lr_decay=True)
 
 
 def _net(cfg, seed, **over):
     from iklearn.estimators.jacobian_net import JacobianNet
 
     p, c, n, e = cfg["sched"]
-    kw = dict(**WIDTHS[cfg["widths"]], pretrain_epochs=p, confidence_epochs=c, n_cycles=n, epochs_per_phase=e,
+    kw = dict(**WIDTHS[cfg["widths"]], **METHOD, pretrain_epochs=p, confidence_epochs=c, n_cycles=n, epochs_per_phase=e,
               batch_size=256 if cfg["n_conf"] < 10000 else 512, random_state=seed)
     kw.update(over)
     return JacobianNet(**kw)
@@ -92,14 +97,24 @@ def run(out: Path, size: Size = "quick", seed: int = 0, progress: Progress | Non
         pred = m.predict_jacobian(te.X).reshape(len(te.X), -1)
         est_rows[frame, branch] = est_metrics(te.J, pred)
     main = models["tip", "canonical"]
-    main.save(out / "jacobian_net_tip_canonical.npz")
-    # --- table VI: confidence
-    us = _gated_time_us(main, conf_te.X)
     conf_rows = []
+    n_extra = cfg.get("conf_extra", 0)
+    if n_extra:  # reachability labels are cheap: a final confidence phase on the paper's data plus more
+        p = main.predict_confidence(conf_te.X) >= 0.5
+        conf_rows.append([f"NN(0.5), paper-scale data ({cfg['n_conf']} samples)",
+                          *conf_metrics(conf_te.reachable, p), None, *PUB_CONF["NN(0.5)"]])
+        extra = rm.make_dataset(n_extra, layout=layout, seed=int(ss[4]))
+        main.fit_confidence(np.vstack([conf_tr.X, extra.X]), np.concatenate([conf_tr.reachable, extra.reachable]),
+                            epochs=cfg["conf_extra_epochs"], progress=progress)
+    main.save(out / "jacobian_net_tip_canonical.npz")
+    # --- table VI: confidence (the main rows: the final model)
+    us = _gated_time_us(main, conf_te.X)
     for thr in (0.5, 0.25, 0.75):
         p = main.predict_confidence(conf_te.X) >= thr
         pub = PUB_CONF[f"NN({thr:g})"]
-        conf_rows.append([f"NN({thr:g})", *conf_metrics(conf_te.reachable, p), us * 1e-6, *pub])
+        name = f"NN({thr:g})" + (f", + {cfg['conf_extra_epochs']} confidence epochs on "
+                                 f"{cfg['n_conf'] + n_extra} samples" if n_extra else "")
+        conf_rows.append([name, *conf_metrics(conf_te.reachable, p), us * 1e-6, *pub])
     for name, (pred, t_s) in conf_baselines(conf_tr, conf_te, cfg["n_sub"], cfg["n_gp"], seed).items():
         conf_rows.append([name, *conf_metrics(conf_te.reachable, pred), t_s, *PUB_CONF.get(name, [None] * 6)])
     t_num, t_ana = numerical_route_time(conf_te, n=10 if size == "tiny" else 100, seed=seed)
@@ -156,11 +171,12 @@ def run(out: Path, size: Size = "quick", seed: int = 0, progress: Progress | Non
         res.data.append("optimisers.json")
         res.figures.append(uses.plot_optimisers(opt, out / "optimisers.png"))
     # --- claims
-    mcc = conf_rows[0][5]
+    mcc = next(r[5] for r in conf_rows if r[0].startswith("NN(0.5)") and "paper-scale" not in r[0])
     r2c, r2s = est_rows["tip", "canonical"][3], est_rows["tip", "solver"][3]
     full = "" if size == "full" else f" (size {size}; not measured at full size)"
     res.claims += [
-        Claim("confidence net MCC, held-out arms" + full, f"{mcc:.3f}", ">= 0.98", "0.970", mcc >= 0.98),
+        Claim("confidence net MCC, held-out arms" + (f" (trained on {cfg['n_conf'] + n_extra} samples)"
+                                                     if n_extra else "") + full, f"{mcc:.3f}", ">= 0.98", "0.970", mcc >= 0.98),
         Claim("estimation net R2, tip frame, canonical label, held-out arms" + full, f"{r2c:.3f}", ">= 0.95",
               "0.879", r2c >= 0.95),
         Claim("estimation net R2, tip frame, solver-returned label (paper's kind)" + full, f"{r2s:.3f}",
@@ -175,17 +191,34 @@ def run(out: Path, size: Size = "quick", seed: int = 0, progress: Progress | Non
         "Canonical label: branch 0 of the closed-form IK (shoulder u >= 0, elbow sin(q3+atan2(d4,a3)) >= 0, "
         "wrist sin q5 >= 0). Solver label: a uniformly random valid branch per sample, emulating a numerical IK "
         "from a random guess (the paper's labels came from its solver's choice).",
-        f"Reachable fraction here: {conf_tr.reachable.mean():.3f} (REFERENCE: about 0.62 in M3; their pose "
-        "sampler or IK cutoff must differ; ours: position U[-0.4,0.4]^3, XYZ Euler U[0,2pi)^3, no joint limits).",
+        f"Reachable fraction here: {conf_tr.reachable.mean():.3f}. The label is M3's own rule, kept as is: in "
+        "the M3 generator (github.com/liaopeiyuan/M3: randKine.m builds Link([0 d a alpha]) with no joint "
+        "limits; randPose.m draws p = r*rand - r/2 and trotx*troty*trotz; threshold.m labels a pose reachable "
+        "when RTB's ikine6s returns no NaN) a sample is reachable iff the wrist centre lies in the arm's "
+        "annulus, which is exactly our closed-form test. REFERENCE's 'about 62 %' is not supported by the "
+        "paper's tables: its NN rows (precision 0.97, recall 0.99, 0-1 loss 0.017) imply a positive fraction "
+        "of about 0.42, the other rows 0.48-0.53 (2-digit rounding).",
         f"Network widths {WIDTHS[cfg['widths']]} (the paper's encoder codes 2150 units, 8 dense layers per "
         "head): smaller to fit 2 CPU cores and the 20 us budget. Dropout 0 by default (paper 0.5): dropout "
         "0.5 costs accuracy at this size; it is a hyperparameter.",
-        "Schedule: pretrain, confidence (encoder frozen), then cycles of estimation x1 + confidence x2 (the paper "
-        "leaves the order open; ending on a frozen-encoder phase keeps the confidence head consistent with the "
-        "final encoder). Deviation: the pretraining adds the confidence loss (pretrain='joint'); "
-        "pretrain='estimation' is the paper's.",
+        "Schedule (the paper's): pretrain encoder + estimation head (MSE only), train the confidence head with the "
+        "encoder frozen, then cycles of estimation x1 + confidence x2 (the paper leaves the order open; ending "
+        "on a frozen-encoder phase keeps the confidence head consistent with the final encoder). Cosine "
+        "learning-rate decay to lr/50 within each phase (lr_decay=True; the paper keeps Adam's default).",
+        "Our additions that reached the targets (medium-size ablation, 40k/27k training samples, in the "
+        "report): (1) a fixed lift computed inside the network (the input stays the 24 columns): sin/cos of the "
+        "Euler angles and the pairwise products of the varying DH columns and the position (lift='quad'; "
+        "estimation R2 0.78 -> 0.86); (2) the confidence head also sees the lifted input beside the shared code "
+        "(skip=True): with the paper's frozen encoder, each estimation phase moved the code under the "
+        "confidence head (validation BCE 0.06 -> 0.19 over two cycles), and training the encoder on both losses "
+        "instead cost the estimation R2 0.84 -> 0.61; with the skip the paper's estimation-only pretraining "
+        "works for both heads (R2 0.91 at 40k).",
         "Input scaling: standardisation (sklearn scale); Jacobian targets min-max to [-1, 1]; both saved as arrays "
-        "in the model file. The paper reshapes a '22 x 1' output; we estimate all 36 entries.",
+        "in the model file. The paper reshapes a '22 x 1' output; we estimate all 36 entries. For this arm "
+        "family 13 tip-frame entries are structurally constant (the linear rows of the wrist columns 4-6, since "
+        "the wrist centre is the tip, and J[3:6, 4:6] = [[*, 0], [*, 0], [0, 1]]); 15 in the world frame. EVS "
+        "and R2 average the 23 (tip) / 21 (world) varying entries, close to the paper's 22 outputs; MAE/MSE use "
+        "all 36.",
         "Baselines: kernel methods (SVM, GP) trained on subsets "
         f"({cfg['n_sub']} / {cfg['n_gp']} samples), the rest on the full training set; 'GBM' is scikit-learn's "
         "HistGradientBoosting (the paper's XGBoost/LightGBM rows).",

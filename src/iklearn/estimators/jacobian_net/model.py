@@ -5,6 +5,12 @@ and the estimation head (the flattened 6x6 Jacobian). Every hidden layer is ``Li
 PReLU -> Dropout`` as in the paper. Scaling as in the paper (section V-B): inputs standardised
 (scikit-learn ``scale``: zero mean, unit variance; constant columns left at unit scale), Jacobian
 targets min-max scaled to ``[-1, 1]``. The scalers are plain arrays so the model saves without pickle.
+
+Optional input lift (``lift=``, our addition, computed *inside* the network so the 24/96-feature layout is
+unchanged): the first layer also sees ``sin``/``cos`` of the three Euler angles (no wrap-around jump at
+``2 pi``; ``'trig'``) and, with ``'quad'``, the pairwise products of the varying DH columns and the position
+(the reachability boundary is a low-order polynomial in those: squared radius against link lengths). The
+lifted columns are standardised with statistics fitted on the training set and kept as buffers.
 """
 
 from __future__ import annotations
@@ -52,9 +58,69 @@ class Scalers:
         return Scalers(*(np.asarray(a["scaler." + k], float) for k in ("x_mean", "x_scale", "y_min", "y_max")))
 
 
+LIFTS = ("none", "trig", "quad")
+
+
+def n_lifted(lift: str, quad_cols: Sequence[int]) -> int:
+    """Number of columns the lift appends (``'trig'``: 6; ``'quad'``: 6 + m (m + 1) / 2)."""
+    if lift not in LIFTS:
+        raise ValueError(f"lift must be one of {LIFTS}, got {lift!r}")
+    m = len(quad_cols)
+    return {"none": 0, "trig": 6, "quad": 6 + m * (m + 1) // 2}[lift]
+
+
+def build_lift(n_in: int, lift: str, quad_cols: Sequence[int]):
+    """Torch module: standardised ``(N, n_in)`` -> ``(N, n_in + n_lifted)`` (the last 3 inputs are Euler angles)."""
+    import torch
+    from torch import nn
+
+    n_extra = n_lifted(lift, quad_cols)
+    iu = np.triu_indices(len(quad_cols))
+
+    class Lift(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.register_buffer("x_mean", torch.zeros(n_in))
+            self.register_buffer("x_scale", torch.ones(n_in))
+            self.register_buffer("l_mean", torch.zeros(n_extra))
+            self.register_buffer("l_scale", torch.ones(n_extra))
+            self.register_buffer("cols", torch.as_tensor(list(quad_cols), dtype=torch.long))
+            self.register_buffer("iu0", torch.as_tensor(iu[0], dtype=torch.long))
+            self.register_buffer("iu1", torch.as_tensor(iu[1], dtype=torch.long))
+
+        def extra(self, x: "torch.Tensor") -> "torch.Tensor":
+            raw = x * self.x_scale + self.x_mean
+            e = raw[:, -3:]
+            parts = [torch.sin(e), torch.cos(e)]
+            if lift == "quad":
+                v = raw[:, self.cols]
+                parts.append(v[:, self.iu0] * v[:, self.iu1])
+            return torch.cat(parts, dim=1)
+
+        def fit(self, x: "torch.Tensor", scalers: "Scalers") -> None:
+            """Set the buffers from the input scaler and standardised training rows ``x``."""
+            self.x_mean.copy_(torch.as_tensor(scalers.x_mean, dtype=torch.float32))
+            self.x_scale.copy_(torch.as_tensor(scalers.x_scale, dtype=torch.float32))
+            if n_extra:
+                with torch.no_grad():
+                    z = self.extra(x)
+                    self.l_mean.copy_(z.mean(0))
+                    self.l_scale.copy_(torch.clamp(z.std(0), min=1e-6))
+
+        def forward(self, x: "torch.Tensor") -> "torch.Tensor":
+            if n_extra == 0:
+                return x
+            return torch.cat([x, (self.extra(x) - self.l_mean) / self.l_scale], dim=1)
+
+    return Lift()
+
+
 def build_network(n_in: int, n_out: int, encoder: Sequence[int], confidence: Sequence[int],
-                  estimation: Sequence[int], dropout: float):
-    """The torch module: ``.encoder``, ``.confidence`` (-> (N, 1) logits), ``.estimation`` (-> (N, n_out))."""
+                  estimation: Sequence[int], dropout: float, lift: str = "none",
+                  quad_cols: Sequence[int] = (), skip: bool = False):
+    """The torch module: ``.encoder`` (``encoder[0]`` is the lift), ``.confidence`` (-> (N, 1) logits),
+    ``.estimation`` (-> (N, n_out)). ``skip``: the confidence head also sees the (lifted) input beside the
+    code, so it need not rely on the shared code carrying reachability."""
     import torch
     from torch import nn
 
@@ -70,22 +136,30 @@ def build_network(n_in: int, n_out: int, encoder: Sequence[int], confidence: Seq
     class JacobianNetModule(nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            enc, n_code = block(encoder, n_in)
-            self.encoder = nn.Sequential(*enc)
-            conf, n_c = block(confidence, n_code)
+            enc, n_code = block(encoder, n_in + n_lifted(lift, quad_cols))
+            self.encoder = nn.Sequential(build_lift(n_in, lift, quad_cols), *enc)  # encoder[0]: the lift
+            n_lift = n_in + n_lifted(lift, quad_cols)
+            conf, n_c = block(confidence, n_code + (n_lift if skip else 0))
             self.confidence = nn.Sequential(*conf, nn.Linear(n_c, 1))
             est, n_e = block(estimation, n_code)
             self.estimation = nn.Sequential(*est, nn.Linear(n_e, n_out))
 
+        def conf_logits(self, x: "torch.Tensor", z: "torch.Tensor | None" = None) -> "torch.Tensor":
+            """(N, 1) confidence logits (``z``: the code, if already computed)."""
+            z = self.encoder(x) if z is None else z
+            if skip:
+                z = torch.cat([z, self.encoder[0](x)], dim=1)
+            return self.confidence(z)
+
         def forward(self, x: "torch.Tensor") -> tuple["torch.Tensor", "torch.Tensor"]:
             z = self.encoder(x)
-            return self.confidence(z), self.estimation(z)
+            return self.conf_logits(x, z), self.estimation(z)
 
         @torch.inference_mode()
         def gated(self, x: "torch.Tensor", threshold: float) -> tuple["torch.Tensor", "torch.Tensor", "torch.Tensor"]:
             """Confidence for all rows; the estimation head runs only on rows whose confidence passes."""
             z = self.encoder(x)
-            p = torch.sigmoid(self.confidence(z)[:, 0])
+            p = torch.sigmoid(self.conf_logits(x, z)[:, 0])
             accepted = p >= threshold
             idx = torch.nonzero(accepted)[:, 0]
             est = self.estimation(z[idx]) if idx.numel() else z.new_zeros((0, n_out))

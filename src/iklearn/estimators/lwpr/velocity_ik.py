@@ -23,8 +23,8 @@ import numpy as np
 from iklearn.estimators.lwpr.model import LWPR
 
 _KIND = "lwpr_velocity_ik"
-_HYPER = ("theta_opt", "task_dim", "weights", "alpha", "init_D_theta", "xdot_scale", "theta_scale", "slow_start",
-          "n_trust", "exploration_bias", "lwpr_params")
+_HYPER = ("theta_opt", "task_dim", "weights", "alpha", "init_D_theta", "xdot_scale", "theta_scale",
+          "slow_start", "n_trust", "exploration_bias", "lwpr_params")
 
 
 class VelocityIKLearner:

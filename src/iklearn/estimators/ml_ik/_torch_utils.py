@@ -370,3 +370,4 @@ def predict_stacked(model, X: np.ndarray, batch: int = 65536) -> np.ndarray:
         for s in range(0, X.shape[1], batch):
             outs.append(model(Xt[:, s:s + batch]).numpy())
     return np.concatenate(outs, axis=1).astype(np.float64)
+

@@ -35,7 +35,7 @@ class ConditioningData:
 
 def conditioning_dataset(chain: Chain, n_reachable: int, n_unreachable: int, *, seed: int = 0,
                          restarts: int = 8, percentiles=(20, 60, 20),
-                         unreachable_margin: float | None = 0.05) -> ConditioningData:
+                         unreachable_margin: float | None = 0.1) -> ConditioningData:
     """Build the paper's dataset: joint-space samples labelled by the percentile of their inverse condition
     number (bottom 20 % near-singular, middle 60 % adequate, top 20 % high manipulability), plus
     ``n_unreachable`` poses (half inside the reach sphere, half outside) confirmed unreachable by a KD-tree
