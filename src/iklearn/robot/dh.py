@@ -87,10 +87,8 @@ def from_dh(
         # joint motion first, then the constant part; the constant part of link i precedes joint i+1
         for i in range(n):
             fixed[i] = pre
-            if types[i] == REVOLUTE:
-                pre = _rz(off[i]) @ _tz(d_[i]) @ _tx(a_[i]) @ _rx(al[i])
-            else:
-                pre = _rz(off[i]) @ _tz(d_[i]) @ _tx(a_[i]) @ _rx(al[i])
+            # Rz(q) and Tz(q) commute with Rz(off) Tz(d), so one constant part serves both joint types
+            pre = _rz(off[i]) @ _tz(d_[i]) @ _tx(a_[i]) @ _rx(al[i])
         tip = pre
     elif convention == "modified":
         for i in range(n):
