@@ -275,6 +275,10 @@ def run(out: Path, size: Size = "quick", seed: int = 0, progress: Progress | Non
              f"({speed['n_updates']} updates)",
         target=">= 25,000 updates/s at nMSE <= 0.05", published="C library: 30-39 us/update, nMSE 0.03-0.05",
         met=bool(speed["updates_per_s"] >= 25_000 and speed["nmse"] <= 0.05)))
+    if "snake24" not in plan["arms"]:
+        res.notes.append("This size runs the Panda only, to keep the combined report near 10 minutes; the "
+                         "24-joint snake24 chain (about 4 CPU-minutes) runs with --full. At the issue-6 follow-up "
+                         "it tracked at 2.2x the analytical RMSE with 0.018 rad/cycle drift: not yet within target.")
     res.notes += [
         f"Learner settings (open in the paper): {LEARNER}, per arm {LEARNER_PER_ARM}; joint velocity "
         f"limit {MAX_VELOCITY} rad/s; the "
