@@ -93,3 +93,16 @@ def test_solve_output_is_atomic_on_failure(monkeypatch, capsys, tmp_path):
     assert code == 2 and "lacks column(s) qx,qy,qz,qw" in err
     assert out.read_text() == "previous\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv", "sol.csv"]
+
+
+def test_solve_analytic_ur5_and_refusal_on_other_arm(monkeypatch, capsys, tmp_path):
+    ur5 = load_robot("ur5")
+    P = fk_pose(ur5, np.random.default_rng(9).uniform(-np.pi, np.pi, (20, 6)))
+    write_csv(tmp_path / "t.csv", ["x", "y", "z", "qx", "qy", "qz", "qw"], P)
+    code, out, err = run_cli(monkeypatch, capsys, "solve", "--robot", "ur5", "--targets", str(tmp_path / "t.csv"),
+                             "--out", str(tmp_path / "s.csv"), "--method", "analytic")
+    assert code == 0 and "solved 20/20" in out
+    code, out, err = run_cli(monkeypatch, capsys, "solve", "--robot", "panda", "--targets", str(tmp_path / "t.csv"),
+                             "--out", str(tmp_path / "s2.csv"), "--method", "analytic")
+    assert code == 2 and "no UR DH table" in err and "Traceback" not in err
+    assert not (tmp_path / "s2.csv").exists()

@@ -157,6 +157,12 @@ def test_best_solution_is_at_least_the_sampled_one():
     ic = manipulability(jacobian(ur5, q)).inverse_condition
     best = best_solution_inverse_condition(ur5, fk(ur5, q), q, restarts=3, seed=0)
     assert np.all(best >= ic - 1e-15) and np.any(best > ic + 1e-3)
+    # the closed form (the default for UR arms) sees every solution; LM restarts find a subset of them
+    by_ik = best_solution_inverse_condition(ur5, fk(ur5, q), q, restarts=3, seed=0, method="ik")
+    # (LM stops within 1e-6 m / 1e-5 rad, which near a singularity moves the condition number by ~1e-4)
+    assert np.all(by_ik <= best + 5e-4) and np.all(by_ik >= ic - 1e-15)
+    with pytest.raises(IKLearnError, match="closed-form"):
+        best_solution_inverse_condition(load_robot("puma560"), np.eye(4)[None], method="analytic")
 
 
 def test_stacked_mlp_is_k_independent_networks():

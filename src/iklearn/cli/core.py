@@ -107,7 +107,7 @@ def solve_cmd(
     out: Path = typer.Option(..., "--out", help="solutions CSV: q0..q{n-1},success,position_error,..."),
     base: Optional[str] = typer.Option(None, "--base", help="base link (URDF)"),
     tip: Optional[str] = typer.Option(None, "--tip", help="tip link (URDF)"),
-    method: str = typer.Option("lm", "--method", help="lm, dls or sdls"),
+    method: str = typer.Option("lm", "--method", help="lm, dls, sdls or analytic (closed form, UR arms)"),
     seed: int = typer.Option(0, "--seed", help="random seed"),
     position_only: bool = typer.Option(False, "--position-only", help="ignore the target orientation"),
     tol_position: float = typer.Option(1e-6, "--tol-position", help="m"),

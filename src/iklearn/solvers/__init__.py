@@ -2,7 +2,8 @@
 
 ``solve(robot, targets)`` is the one-call entry point (Levenberg-Marquardt by default). The solver classes:
 :class:`LevenbergMarquardt` (default, limit-respecting, restarts), :class:`DampedLeastSquares` (adaptive
-damping), :class:`SelectivelyDampedLeastSquares` (Buss & Kim 2005); resolved-rate / null-space control lives in
+damping), :class:`SelectivelyDampedLeastSquares` (Buss & Kim 2005), :class:`URAnalyticIK` (closed form, all
+eight solutions of a UR arm); resolved-rate / null-space control lives in
 :mod:`iklearn.solvers.nullspace`. Adapters to peer solvers (TRAC-IK, OptIK, PyBullet) are in
 :mod:`iklearn.solvers.peers`, imported only when asked for (their packages are optional).
 """
@@ -15,6 +16,7 @@ from typing import Literal
 
 from iklearn.errors import IKLearnError
 from iklearn.robot.chain import Chain
+from iklearn.solvers.analytic import URAnalyticIK
 from iklearn.solvers.base import IKSolver
 from iklearn.solvers.dls import DampedLeastSquares
 from iklearn.solvers.lm import LevenbergMarquardt
@@ -25,17 +27,18 @@ METHODS: dict[str, type[IKSolver]] = {
     "lm": LevenbergMarquardt,
     "dls": DampedLeastSquares,
     "sdls": SelectivelyDampedLeastSquares,
+    "analytic": URAnalyticIK,  # closed form, UR arms only
 }
 
 __all__ = [
     "solve", "METHODS", "IKResult", "IKSolver", "LevenbergMarquardt", "DampedLeastSquares",
-    "SelectivelyDampedLeastSquares",
+    "SelectivelyDampedLeastSquares", "URAnalyticIK",
 ]
 
 
 def make_solver(
     robot: Chain | str | Path,
-    method: Literal["lm", "dls", "sdls"] = "lm",
+    method: Literal["lm", "dls", "sdls", "analytic"] = "lm",
     *,
     base_link: str | None = None,
     tip_link: str | None = None,
@@ -63,7 +66,7 @@ def solve(
     targets,
     *,
     q0=None,
-    method: Literal["lm", "dls", "sdls"] = "lm",
+    method: Literal["lm", "dls", "sdls", "analytic"] = "lm",
     position_only: bool = False,
     tol_position: float = 1e-6,
     tol_rotation: float = 1e-5,
@@ -80,7 +83,8 @@ def solve(
     targets : (N, 7) ``[x, y, z, qx, qy, qz, qw]``, (N, 4, 4), or one (7,) / (4, 4) pose, in the base frame (m)
         Quaternions with a norm within 10 % of 1 are normalised; others are refused (likely a column mix-up).
     q0 : (N, dof) or (dof,) seeds, optional (random inside the limits when None)
-    method : 'lm' (default: limit-respecting Levenberg-Marquardt with restarts), 'dls' or 'sdls'
+    method : 'lm' (default: limit-respecting Levenberg-Marquardt with restarts), 'dls', 'sdls' or 'analytic'
+        (closed form for UR arms: the solution nearest the seed among all eight)
     position_only : bool
         Ignore the target orientation.
     tol_position : float, m

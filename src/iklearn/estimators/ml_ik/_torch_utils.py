@@ -101,6 +101,29 @@ def _optimizer(model, *, lr: float, weight_decay: float, scheduler: str, max_epo
     raise IKLearnError(f"unknown scheduler '{scheduler}'; expected one of {', '.join(SCHEDULERS)}")
 
 
+def _step(opt, sched, per_step: bool, loss) -> None:
+    """One optimiser step on ``loss`` (a scalar tensor), and the schedule's when it steps per batch."""
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    if per_step:
+        sched.step()
+
+
+def _end_epoch(sched, per_step: bool, val_loss: float, on_epoch, epoch: int) -> None:
+    """The per-epoch schedule step (plateau schedules watch ``val_loss``) and the caller's callback."""
+    if not per_step:
+        sched.step(val_loss)
+    if on_epoch is not None:
+        on_epoch(epoch)
+
+
+def _stop(stale_all: bool, t0: float, time_budget: float | None) -> bool:
+    import time
+
+    return stale_all or (time_budget is not None and time.perf_counter() - t0 > time_budget)
+
+
 def train(
     model,
     X: np.ndarray,
@@ -170,11 +193,7 @@ def train(
             out = model(Xt[b])
             yb = Yt[b]
             lo = crit(out, yb)
-            opt.zero_grad(set_to_none=True)
-            lo.backward()
-            opt.step()
-            if per_step:
-                sched.step()
+            _step(opt, sched, per_step, lo)
             # accumulate as tensors: no Python sync per batch
             tot += lo.detach() * len(b)
             if loss == "ce":
@@ -184,16 +203,13 @@ def train(
         vl, vm = evaluate(model, Xv, Yv, loss)
         hist.val_loss.append(vl)
         hist.val_metric.append(vm)
-        if not per_step:
-            sched.step(vl)
+        _end_epoch(sched, per_step, vl, on_epoch, epoch)
         if vl < best * (1 - 1e-4):
             best, stale, hist.best_epoch = vl, 0, epoch
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         else:
             stale += 1
-        if on_epoch is not None:
-            on_epoch(epoch)
-        if stale >= patience or (time_budget is not None and time.perf_counter() - t0 > time_budget):
+        if _stop(stale >= patience, t0, time_budget):
             break
     model.load_state_dict(best_state)
     model.eval()
@@ -276,11 +292,7 @@ def train_stacked(
             b = order_t[:, s]
             err = model(Xt[b]) - Yt[b]                      # (K, B, d_out)
             per_net = (err * err).mean(dim=(1, 2))          # (K,)
-            opt.zero_grad(set_to_none=True)
-            per_net.sum().backward()
-            opt.step()
-            if per_step:
-                sched.step()
+            _step(opt, sched, per_step, per_net.sum())
             tot += per_net.detach()
         vl = evaluate_stacked(model, Xt, Yt, va_idx)
         for k in range(K):
@@ -290,17 +302,14 @@ def train_stacked(
             h.val_loss.append(float(vl[k]))
             h.val_metric.append(float(vl[k]))
             h.lr.append(lr_now)
-        if not per_step:
-            sched.step(float(vl.sum()))
         better = vl < best * (1 - 1e-4)
         for k in np.flatnonzero(better):
             best[k], hists[k].best_epoch = vl[k], epoch
             for n, p in model.named_parameters():
                 best_state[n][k] = p.detach()[k]
         stale = np.where(better, 0, stale + 1)
-        if on_epoch is not None:
-            on_epoch(epoch)
-        if (stale >= patience).all() or (time_budget is not None and time.perf_counter() - t0 > time_budget):
+        _end_epoch(sched, per_step, float(vl.sum()), on_epoch, epoch)
+        if _stop(bool((stale >= patience).all()), t0, time_budget):
             break
     with torch.no_grad():
         for n, p in model.named_parameters():

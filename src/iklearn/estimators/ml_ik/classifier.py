@@ -174,16 +174,18 @@ class ConditioningClassifier:
 
 
 def best_solution_inverse_condition(chain: Chain, poses, q_known=None, *, restarts: int = 8,
-                                    seed: int = 0) -> np.ndarray:
-    """The largest inverse condition number over the IK solutions found for each pose ``(N,)``.
+                                    seed: int = 0, method: str = "auto") -> np.ndarray:
+    """The largest inverse condition number over the IK solutions of each pose ``(N,)`` (0: none found).
 
     A 6-DOF pose has several IK solutions (up to 8 for UR5 / PUMA 560) with different conditioning, so the
-    class of the one sampled configuration is not a function of the pose. This makes it one: solve each
-    pose from ``restarts`` random seeds (limit-respecting LM), keep the successful solutions (plus
-    ``q_known`` ``(N, dof)``, the sampled configuration, when given) and take the best-conditioned one.
+    class of the one sampled configuration is not a function of the pose. This makes it one.
+
+    method : 'analytic' takes every closed-form solution inside the joint limits (UR arms: exact, all eight);
+        'ik' solves each pose from ``restarts`` random seeds (limit-respecting LM) and keeps the successful
+        solutions (a missed solution leaves label noise); 'auto' is 'analytic' where the robot has a
+        closed form, else 'ik'. ``q_known`` ``(N, dof)``, the sampled configuration, joins the candidates.
     """
     from iklearn.kinematics import jacobian, manipulability
-    from iklearn.solvers.lm import LevenbergMarquardt
 
     T, _ = as_poses(poses, "poses")
     N = T.shape[0]
@@ -191,6 +193,19 @@ def best_solution_inverse_condition(chain: Chain, poses, q_known=None, *, restar
     if q_known is not None:
         Qk, _ = as_batch(q_known, chain.dof, "q_known")
         best = manipulability(jacobian(chain, Qk)).inverse_condition
+    if method not in ("auto", "analytic", "ik"):
+        raise IKLearnError(f"method must be 'auto', 'analytic' or 'ik', got {method!r}")
+    if method != "ik":
+        solver = _analytic_solver(chain)
+        if solver is None and method == "analytic":
+            raise IKLearnError(f"robot {chain.name!r} has no closed-form IK here (UR arms only); use method='ik'")
+        if solver is not None:
+            q, valid = solver.solve_all(T)
+            ic = manipulability(jacobian(chain, np.nan_to_num(q).reshape(-1, chain.dof))).inverse_condition
+            ic = np.where(valid, ic.reshape(N, -1), 0.0)
+            return np.maximum(best, ic.max(axis=1))
+    from iklearn.solvers.lm import LevenbergMarquardt
+
     lm = LevenbergMarquardt(chain, tol_position=1e-6, tol_rotation=1e-5, max_iterations=60,
                             iterations_per_try=60, seed=seed)
     for r in range(restarts):
@@ -198,3 +213,16 @@ def best_solution_inverse_condition(chain: Chain, poses, q_known=None, *, restar
         ic = manipulability(jacobian(chain, res.q)).inverse_condition
         best = np.where(res.success, np.maximum(best, ic), best)
     return best
+
+
+def _analytic_solver(chain: Chain):
+    """The closed-form solver for ``chain`` when it is a UR arm matching its DH table, else None."""
+    from iklearn.errors import ModelMismatchError
+    from iklearn.solvers.analytic import UR_PARAMETERS, URAnalyticIK
+
+    if chain.name not in UR_PARAMETERS:
+        return None
+    try:
+        return URAnalyticIK(chain)
+    except ModelMismatchError:
+        return None

@@ -18,6 +18,7 @@ class ConditioningData:
     label_paper : (N,) int, class of the sampled configuration's inverse condition number (the paper's)
     label_best : (N,) int, class of the best-conditioned IK solution found for the pose (a function of the pose)
     thresholds_paper, thresholds_best : (t_low, t_high) inverse-condition thresholds of each labelling
+    best_method : how ``label_best`` found the solutions: 'analytic' (all of them, closed form) or 'ik'
     """
 
     pose: np.ndarray
@@ -26,6 +27,7 @@ class ConditioningData:
     label_best: np.ndarray
     thresholds_paper: tuple[float, float]
     thresholds_best: tuple[float, float]
+    best_method: str = "ik"
 
     @property
     def reachable(self) -> np.ndarray:
@@ -35,7 +37,7 @@ class ConditioningData:
 
 def conditioning_dataset(chain: Chain, n_reachable: int, n_unreachable: int, *, seed: int = 0,
                          restarts: int = 8, percentiles=(20, 60, 20),
-                         unreachable_margin: float | None = 0.1) -> ConditioningData:
+                         unreachable_margin: float | None = 0.1, label_method: str = "auto") -> ConditioningData:
     """Build the paper's dataset: joint-space samples labelled by the percentile of their inverse condition
     number (bottom 20 % near-singular, middle 60 % adequate, top 20 % high manipulability), plus
     ``n_unreachable`` poses (half inside the reach sphere, half outside) confirmed unreachable by a KD-tree
@@ -47,19 +49,22 @@ def conditioning_dataset(chain: Chain, n_reachable: int, n_unreachable: int, *, 
     (the data layer's default, 3 x the sample spacing, shrinks as the sample grows, so "unreachable"
     creeps ever closer to the reachable set). None: that adaptive default.
 
-    ``label_best`` relabels each reachable pose by its best-conditioned IK solution among the sampled one
-    and those found from ``restarts`` random seeds, with thresholds at the same percentiles of those values.
+    ``label_best`` relabels each reachable pose by its best-conditioned IK solution, with thresholds at the
+    same percentiles of those values. ``label_method`` (see :func:`best_solution_inverse_condition`):
+    'analytic' uses every closed-form solution (UR arms: exact), 'ik' the sampled configuration plus LM
+    solutions from ``restarts`` random seeds, 'auto' the closed form where there is one.
     """
     from iklearn.data.labels import conditioning_labels, unreachable_poses
     from iklearn.data.sampling import sample_joints
-    from iklearn.estimators.ml_ik.classifier import best_solution_inverse_condition
+    from iklearn.estimators.ml_ik.classifier import _analytic_solver, best_solution_inverse_condition
     from iklearn.kinematics import fk_and_jacobian, manipulability, matrix_to_pose7
 
     q = sample_joints(chain, n_reachable, "uniform", seed=seed)
     T, J = fk_and_jacobian(chain, q)
     ic = manipulability(J).inverse_condition
     lab_p, thr_p = conditioning_labels(ic, percentiles=percentiles)
-    best = best_solution_inverse_condition(chain, T, q, restarts=restarts, seed=seed)
+    best = best_solution_inverse_condition(chain, T, q, restarts=restarts, seed=seed, method=label_method)
+    used = "ik" if label_method == "ik" or _analytic_solver(chain) is None else "analytic"
     lab_b, thr_b = conditioning_labels(best, percentiles=percentiles)
     reach_pose = matrix_to_pose7(T)
     un = unreachable_poses(chain, n_unreachable, reach_pose[:, :3], seed=seed, restarts=restarts,
@@ -72,4 +77,5 @@ def conditioning_dataset(chain: Chain, n_reachable: int, n_unreachable: int, *, 
         label_best=np.concatenate([lab_b.astype(int), zeros]),
         thresholds_paper=tuple(map(float, thr_p)),
         thresholds_best=tuple(map(float, thr_b)),
+        best_method=used,
     )
