@@ -50,7 +50,9 @@ def fk_frames(q, types, fixed, axes, tip, T, P, Z, tmp, R):
     """Tip pose and joint frames of one configuration.
 
     q (n,); writes T (4x4) tip pose, P (n,3) joint origins and Z (n,3) joint axes, both in the base frame.
-    tmp (4x4) and R (3x3) are scratch buffers.
+    tmp (4x4) and R (3x3) are scratch buffers. Revolute joints about their frame's z axis (every DH joint)
+    take a short cut: rotating the frame mixes two columns instead of multiplying by a Rodrigues matrix
+    (about a fifth of an LM iteration's time).
     """
     n = q.shape[0]
     for i in range(4):
@@ -63,6 +65,19 @@ def fk_frames(q, types, fixed, axes, tip, T, P, Z, tmp, R):
         az = axes[k, 2]
         for i in range(3):
             P[k, i] = tmp[i, 3]
+        if types[k] == REVOLUTE and ax == 0.0 and ay == 0.0 and az == 1.0:
+            c = np.cos(q[k])
+            s = np.sin(q[k])
+            for i in range(3):
+                t0 = tmp[i, 0]
+                t1 = tmp[i, 1]
+                Z[k, i] = tmp[i, 2]
+                T[i, 0] = c * t0 + s * t1
+                T[i, 1] = c * t1 - s * t0
+                T[i, 2] = tmp[i, 2]
+                T[i, 3] = tmp[i, 3]
+            continue
+        for i in range(3):
             Z[k, i] = tmp[i, 0] * ax + tmp[i, 1] * ay + tmp[i, 2] * az
         if types[k] == REVOLUTE:
             _rot_axis_angle(ax, ay, az, q[k], R)
@@ -78,10 +93,6 @@ def fk_frames(q, types, fixed, axes, tip, T, P, Z, tmp, R):
                 for j in range(3):
                     T[i, j] = tmp[i, j]
                 T[i, 3] = tmp[i, 3] + Z[k, i] * q[k]
-        T[3, 0] = 0.0
-        T[3, 1] = 0.0
-        T[3, 2] = 0.0
-        T[3, 3] = 1.0
     _mul44(T, tip, tmp)
     for i in range(4):
         for j in range(4):

@@ -19,62 +19,12 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange, uint64
 
-from iklearn.kinematics._kernels import _mul44, _rot_axis_angle, jacobian_from_frames, quat_to_matrix
+from iklearn.kinematics._kernels import fk_frames, jacobian_from_frames, quat_to_matrix
 
 # Initial damping of every try (J^T W J of arm-sized robots has entries ~0.1-1). Measured on 3,000 random
 # Panda / iiwa14 / arm5 targets: 0.1 needs 20-25 % fewer iterations on average than 1e-3 (large first steps
 # from a random start overshoot, get rejected, and cost a full FK each).
 LAM0 = 0.1
-
-
-@njit(cache=True)
-def fk_frames(q, types, fixed, axes, tip, T, P, Z, tmp, R):
-    """As :func:`iklearn.kinematics._kernels.fk_frames` (same arguments and outputs), with a short cut
-    for revolute joints about their frame's z axis (every DH joint): rotating the frame then mixes two
-    columns instead of multiplying by a Rodrigues matrix. About a fifth of an LM iteration's time."""
-    n = q.shape[0]
-    for i in range(4):
-        for j in range(4):
-            T[i, j] = 1.0 if i == j else 0.0
-    for k in range(n):
-        _mul44(T, fixed[k], tmp)
-        ax = axes[k, 0]
-        ay = axes[k, 1]
-        az = axes[k, 2]
-        for i in range(3):
-            P[k, i] = tmp[i, 3]
-        if types[k] == 0 and ax == 0.0 and ay == 0.0 and az == 1.0:
-            c = np.cos(q[k])
-            s = np.sin(q[k])
-            for i in range(3):
-                t0 = tmp[i, 0]
-                t1 = tmp[i, 1]
-                Z[k, i] = tmp[i, 2]
-                T[i, 0] = c * t0 + s * t1
-                T[i, 1] = c * t1 - s * t0
-                T[i, 2] = tmp[i, 2]
-                T[i, 3] = tmp[i, 3]
-            continue
-        for i in range(3):
-            Z[k, i] = tmp[i, 0] * ax + tmp[i, 1] * ay + tmp[i, 2] * az
-        if types[k] == 0:
-            _rot_axis_angle(ax, ay, az, q[k], R)
-            for i in range(3):
-                t0 = tmp[i, 0]
-                t1 = tmp[i, 1]
-                t2 = tmp[i, 2]
-                for j in range(3):
-                    T[i, j] = t0 * R[0, j] + t1 * R[1, j] + t2 * R[2, j]
-                T[i, 3] = tmp[i, 3]
-        else:
-            for i in range(3):
-                for j in range(3):
-                    T[i, j] = tmp[i, j]
-                T[i, 3] = tmp[i, 3] + Z[k, i] * q[k]
-    _mul44(T, tip, tmp)
-    for i in range(4):
-        for j in range(4):
-            T[i, j] = tmp[i, j]
 
 
 @njit(cache=True, inline="always")
