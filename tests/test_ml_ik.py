@@ -130,6 +130,24 @@ def test_classifier_save_load_and_refusals(tmp_path, ur5_cls):
         ConditioningClassifier(ur5).fit(X[:10], np.full(10, 7))
 
 
+def test_pose12_classifier_learns_and_round_trips(tmp_path, ur5_cls):
+    ur5, _, X, y = ur5_cls
+    clf = ConditioningClassifier(ur5, hidden=(64, 64, 64), max_epochs=20, batch_size=128, lr=3e-3, n_threads=1,
+                                 features="pose12", random_state=0).fit(X[:3600], y[:3600])
+    pred = clf.predict(X[3600:])
+    assert ((pred > 0) == (y[3600:] > 0)).mean() > 0.99
+    assert (pred == y[3600:]).mean() > np.bincount(y[:3600]).max() / 3600 + 0.1
+    # q and -q give the same rotation matrix, so the same answer
+    Xf = X[3600:3620].copy()
+    Xf[:, 3:] *= -1
+    np.testing.assert_array_equal(clf.predict(Xf), pred[:20])
+    c2 = ConditioningClassifier.load(clf.save(tmp_path / "c12.npz"), robot=ur5)
+    assert c2.features == "pose12"
+    np.testing.assert_allclose(c2.predict_proba(X[:20]), clf.predict_proba(X[:20]), atol=1e-12)
+    with pytest.raises(IKLearnError, match="features must be"):
+        ConditioningClassifier(ur5, features="euler").fit(X[:10], y[:10])
+
+
 def test_pose7_features_fix_quaternion_sign():
     P = np.array([[0.1, 0.2, 0.3, 0.0, 0.0, 0.6, -0.8]])
     Q = P.copy()

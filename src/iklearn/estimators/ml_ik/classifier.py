@@ -30,6 +30,18 @@ def pose7_features(X) -> np.ndarray:
     return P
 
 
+def pose12_features(X) -> np.ndarray:
+    """Validated poses as ``(N, 12)`` rows ``[x, y, z, r11, r12, r13, r21, ..., r33]`` (rotation row-major).
+
+    A continuous encoding of the orientation: the quaternion with ``qw >= 0`` jumps where ``qw`` crosses 0.
+    """
+    T, _ = as_poses(X, "X (poses)")
+    return np.concatenate([T[:, :3, 3], T[:, :3, :3].reshape(-1, 9)], axis=1)
+
+
+FEATURES = {"pose7": (pose7_features, 7), "pose12": (pose12_features, 12)}
+
+
 class ConditioningClassifier:
     """Four-class pose classifier: 0 unreachable, 1 near-singular, 2 adequately conditioned, 3 high manipulability.
 
@@ -51,6 +63,9 @@ class ConditioningClassifier:
         'balanced' weights the cross-entropy by inverse class frequency (the paper: unweighted).
     time_budget : float or None, s, training-time cap
     n_threads : int or None, torch CPU threads (None: torch's own setting)
+    features : {'pose7', 'pose12'}
+        Network input: the paper's ``[x, y, z, qx, qy, qz, qw]`` (``qw >= 0``) or position plus the rotation
+        matrix (continuous in the orientation). Both take the same poses ``(N, 7)`` / ``(N, 4, 4)``.
     random_state : int
     """
 
@@ -70,6 +85,7 @@ class ConditioningClassifier:
         class_weight: str | None = None,
         time_budget: float | None = None,
         n_threads: int | None = None,
+        features: str = "pose7",
         random_state: int = 0,
     ) -> None:
         self.robot = robot
@@ -85,11 +101,17 @@ class ConditioningClassifier:
         self.class_weight = class_weight
         self.time_budget = time_budget
         self.n_threads = n_threads
+        self.features = features
         self.random_state = random_state
+
+    def _features(self, X) -> np.ndarray:
+        if self.features not in FEATURES:
+            raise IKLearnError(f"features must be one of {', '.join(FEATURES)}, got {self.features!r}")
+        return FEATURES[self.features][0](X)
 
     def fit(self, X, y) -> "ConditioningClassifier":
         """Learn from poses ``X`` ``(N, 7)`` / ``(N, 4, 4)`` and class labels ``y`` ``(N,)`` in ``{0, 1, 2, 3}``."""
-        F = pose7_features(X)
+        F = self._features(X)
         lab = np.asarray(y)
         if lab.shape != (F.shape[0],):
             raise ShapeError(f"y must have shape ({F.shape[0]},), got {lab.shape}")
@@ -107,7 +129,7 @@ class ConditioningClassifier:
             cw = np.where(cnt > 0, cnt.sum() / (N_CLASSES * np.maximum(cnt, 1)), 0.0)
         torch.manual_seed(int(rng.integers(2**31)))
         self.x_mean_, self.x_std_ = F.mean(0), F.std(0) + 1e-9
-        self.model_ = tu.make_mlp(7, tuple(self.hidden), N_CLASSES)
+        self.model_ = tu.make_mlp(F.shape[1], tuple(self.hidden), N_CLASSES)
         self.history_ = tu.train(self.model_, (F - self.x_mean_) / self.x_std_, lab.astype(np.int64), loss="ce",
                                  lr=self.lr, weight_decay=self.weight_decay, batch_size=self.batch_size,
                                  max_epochs=self.max_epochs, patience=self.patience, val_fraction=self.val_fraction,
@@ -123,7 +145,7 @@ class ConditioningClassifier:
     def decision_function(self, X) -> np.ndarray:
         """Logits ``(N, 4)``."""
         self._check_fitted()
-        F = pose7_features(X)
+        F = self._features(X)
         tu.torch_module(self.n_threads)
         if F.shape[0] == 0:
             return np.zeros((0, N_CLASSES))
@@ -148,7 +170,7 @@ class ConditioningClassifier:
         arrays = torch_state_to_arrays(self.model_.state_dict())
         arrays.update(x_mean=self.x_mean_, x_std=self.x_std_)
         keys = ("lr", "weight_decay", "batch_size", "max_epochs", "patience", "lr_patience", "val_fraction",
-                "scheduler", "class_weight", "time_budget", "n_threads", "random_state")
+                "scheduler", "class_weight", "time_budget", "n_threads", "features", "random_state")
         meta = {k: getattr(self, k) for k in keys}
         meta["hidden"] = [int(h) for h in self.hidden]
         meta["history"] = self.history_.to_dict()
@@ -164,7 +186,8 @@ class ConditioningClassifier:
         meta["hidden"] = tuple(meta["hidden"])
         self = cls(robot if robot is not None else file_robot, **meta)
         tu.torch_module(self.n_threads)
-        self.model_ = tu.make_mlp(7, self.hidden, N_CLASSES)
+        self._features(np.eye(4)[None])  # refuses an unknown feature name before building the network
+        self.model_ = tu.make_mlp(FEATURES[self.features][1], self.hidden, N_CLASSES)
         self.model_.load_state_dict(arrays_to_torch_state(arrays))
         self.model_.eval()
         self.x_mean_, self.x_std_ = arrays["x_mean"], arrays["x_std"]
