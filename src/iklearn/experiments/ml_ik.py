@@ -35,6 +35,10 @@ CFG = {
                  paper_variant=False, cls_reach=400000, cls_unreach=160000, cls_hidden=(256,) * 5, cls_epochs=25,
                  cls_batch=1024, restarts=8, stream=20000),
 }
+# the classifier's three runs: the paper's labels and input; exact labels with the paper's input; ours
+PAPER_LABELS = "paper: sampled configuration, [x,y,z,q]"
+BEST_POSE7 = "best of all solutions (exact), [x,y,z,q]"
+BEST = "best of all solutions (exact), [x,y,z,R] (ours)"
 UNREACHABLE_MARGIN = 0.1  # m, fixed KD-tree radius for unreachable poses (plus IK failure), every size
 PUBLISHED_REG = {"ML (Clustered, 4)": (1.678, 0.018, 47.26, 0.70), "PyBullet IK": (1.599, 0.454, 9.53, 9.53)}
 
@@ -192,10 +196,12 @@ def _classifier_part(res: ExperimentResult, out: Path, cfg: dict, seed: int) -> 
     rows, data, models = [], dict(n=n, n_test=n_test, dataset_s=td.s, label_agreement_reachable=agree,
                                   best_label_method=d.best_method,
                                   thresholds_paper=d.thresholds_paper, thresholds_best=d.thresholds_best), {}
-    for name, lab in (("paper (sampled configuration)", d.label_paper), ("best IK solution (ours)", d.label_best)):
+    variants = ((PAPER_LABELS, d.label_paper, "pose7"), (BEST_POSE7, d.label_best, "pose7"),
+                (BEST, d.label_best, "pose12"))
+    for name, lab, feats in variants:
         with Timer() as tf:
             clf = ConditioningClassifier(ur5, hidden=cfg["cls_hidden"], max_epochs=cfg["cls_epochs"],
-                                         batch_size=cfg["cls_batch"], scheduler="onecycle",
+                                         batch_size=cfg["cls_batch"], scheduler="onecycle", features=feats,
                                          patience=cfg["cls_epochs"], random_state=seed).fit(d.pose[tr], lab[tr])
         pred = clf.predict(d.pose[te])
         acc = float((pred == lab[te]).mean())
@@ -211,18 +217,17 @@ def _classifier_part(res: ExperimentResult, out: Path, cfg: dict, seed: int) -> 
     res.tables.append(Table(
         title=f"Conditioning classifier on UR5: {n - n_test} training / {n_test} test poses "
               f"({cfg['cls_reach']} reachable + {cfg['cls_unreach']} unreachable)",
-        columns=["labelling", "train acc", "train loss (CE)", "val acc", "val loss (CE)", "test acc",
+        columns=["labels, network input", "train acc", "train loss (CE)", "val acc", "val loss (CE)", "test acc",
                  "published test acc", "reachable vs not, correct", "published"], rows=rows,
         note=f"The two labellings agree on {100 * agree:.1f} % of the reachable poses: the class of the sampled "
              "configuration is not a function of the pose (other IK solutions are conditioned differently)."))
     save_json(out / "classifier.json", data)
     res.data.append("classifier.json")
     _classifier_figures(res, out, data, CLASS_NAMES)
-    best = "best IK solution (ours)"
-    return dict(clf=models[best], d=d, te=te, acc_best=data[best]["test_accuracy"],
-                acc_paper=data["paper (sampled configuration)"]["test_accuracy"],
-                binary=data[best]["binary_correct"] / n_test, binary_paper=
-                data["paper (sampled configuration)"]["binary_correct"] / n_test, n_test=n_test, ur5=ur5)
+    return dict(clf=models[BEST], d=d, te=te, acc_best=data[BEST]["test_accuracy"],
+                acc_best7=data[BEST_POSE7]["test_accuracy"], acc_paper=data[PAPER_LABELS]["test_accuracy"],
+                binary=data[BEST]["binary_correct"] / n_test, binary_paper=data[PAPER_LABELS]["binary_correct"] / n_test,
+                n_test=n_test, ur5=ur5)
 
 
 def _classifier_figures(res, out: Path, data: dict, names) -> None:
@@ -241,7 +246,7 @@ def _classifier_figures(res, out: Path, data: dict, names) -> None:
         ax.set_yticks(range(4), [s.split()[0] for s in names], fontsize=8)
         ax.set_xlabel("predicted")
         ax.set_ylabel("true")
-        ax.set_title(f"labels: {k}", fontsize=9)
+        ax.set_title(k, fontsize=8)
     fig.tight_layout()
     fig.savefig(out / "confusion_matrix.png", dpi=110)
     p.close(fig)
@@ -355,8 +360,9 @@ def run(out: Path, size: str = "quick", seed: int = 0, progress=None) -> Experim
         Claim("regressor mean EE error on arm4, network alone", f"{1e3 * r['ee']:.2f} mm "
               f"(+5 LM iterations: {1e3 * r['refined']:.3f} mm)", "<= 5 mm", "18 mm", met(r["ee"] <= 5e-3)),
         Claim("regressor time per sample, batched", f"{r['ms']:.4f} ms", "< 0.1 ms", "0.70 ms", met(r["ms"] < 0.1)),
-        Claim("classifier 4-class test accuracy (best-solution labels)",
-              f"{100 * c['acc_best']:.2f} % (paper labels: {100 * c['acc_paper']:.2f} %)", ">= 96 %", "93.99 %",
+        Claim("classifier 4-class test accuracy (exact best-solution labels, position + rotation-matrix input)",
+              f"{100 * c['acc_best']:.2f} % (quaternion input: {100 * c['acc_best7']:.2f} %; paper labels: "
+              f"{100 * c['acc_paper']:.2f} %)", ">= 96 %", "93.99 %",
               met(c["acc_best"] >= 0.96)),
         Claim("reachable-vs-unreachable accuracy", f"{100 * c['binary']:.3f} % of {c['n_test']} "
               f"(paper labels: {100 * c['binary_paper']:.3f} %)", ">= 99.98 %", "99.985 % (79,988 / 80,000)",
@@ -400,6 +406,10 @@ def run(out: Path, size: str = "quick", seed: int = 0, progress=None) -> Experim
         f"solutions ({how_best}), thresholds at the same 20/60/20 percentiles. LM with 8 random restarts missed "
         "the best solution of 29 % of poses and put 2.8 % of them in another class than the exact labels "
         "(20,000 UR5 poses, seed 0; best_solution_inverse_condition with method='ik' vs 'analytic').",
+        "Classifier input, ours: position plus the rotation matrix (12 numbers) instead of the paper's "
+        "[x, y, z, qx, qy, qz, qw]; the quaternion, even with qw >= 0, jumps where qw crosses 0, the matrix "
+        "is continuous. Same network and training otherwise. At full size (seed 0, exact labels) the "
+        "quaternion input reached 96.18 % and the matrix input 97.63 % (the table's two exact-label rows).",
     ]
     if not full:
         res.notes.append(f"Size '{size}': the targets (<= 5 mm, < 0.1 ms, >= 96 %, >= 99.98 %, >= 90 % saved) are "
