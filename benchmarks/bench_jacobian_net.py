@@ -5,7 +5,11 @@ experiment uses (weights from a short fit: timing does not depend on accuracy). 
 generation (closed-form IK + Jacobians, vectorised) and the numerical route (our LM IK + Jacobian, one arm
 at a time).
 
-    python benchmarks/bench_jacobian_net.py [--n 20000] [--threads 2] [--out results/bench_jacobian_net.json]
+    python benchmarks/bench_jacobian_net.py [--n 20000] [--threads 2] [--model PATH]
+        [--out results/bench_jacobian_net.json]
+
+``--model``: time a saved, trained model (e.g. ``jacobian_net_tip_canonical.npz`` from ``iklearn reproduce
+jacobian-net``) instead of the short fit; the gate then rejects the unreachable rows as it would in use.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=20000)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--model", type=Path, default=None)
     ap.add_argument("--out", type=Path, default=Path("results/bench_jacobian_net.json"))
     args = ap.parse_args(argv)
     for var in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -41,8 +46,13 @@ def main(argv=None) -> dict:
     conf = rm.make_dataset(2000, seed=1)
     est = rm.make_dataset(2000, seed=2, only_reachable=True)
     widths = WIDTHS[SIZES["full"]["widths"]]  # the network the full-size experiment trains
-    m = JacobianNet(**widths, **METHOD, pretrain_epochs=1, confidence_epochs=1, n_cycles=0).fit(
-        conf.X, conf.reachable, est.X, est.J)
+    if args.model is not None:
+        m = JacobianNet.load(args.model)
+        widths = {k: list(getattr(m, k)) for k in ("encoder", "confidence", "estimation")}
+    else:
+        m = JacobianNet(**widths, **METHOD, pretrain_epochs=1, confidence_epochs=1, n_cycles=0).fit(
+            conf.X, conf.reachable, est.X, est.J)
+    torch.set_num_threads(args.threads)  # fit() sets the estimator's own thread count
     te = rm.make_dataset(args.n, seed=3)
     res = {}
     for name, fn in (("gated", lambda X: m.predict(X)), ("confidence_only", m.predict_confidence),
@@ -53,7 +63,8 @@ def main(argv=None) -> dict:
     t_num, t_ana = numerical_route_time(te, n=100)
     res.update(numerical_route_ms_per_sample=t_num * 1e3, closed_form_route_us_per_sample=t_ana * 1e6,
                dataset_samples_per_s=100_000 / t_gen, n=args.n, threads=args.threads,
-               widths=widths, method=METHOD, machine=platform.platform(), torch=torch.__version__,
+               widths=widths, method=METHOD, model=str(args.model),
+               machine=platform.platform(), torch=torch.__version__,
                cpus=os.cpu_count(), reachable_fraction=float(big.reachable.mean()))
     for k, v in res.items():
         print(f"{k:40s} {v}")

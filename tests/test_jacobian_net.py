@@ -154,3 +154,43 @@ def test_fit_confidence_trains_only_the_confidence_head(fitted):
         return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
 
     assert bce(pc1) < bce(pc0)  # 3000 more labels help the held-out arms
+
+
+def test_geo_lift_encodes_the_wrist_centre_rule():
+    from iklearn.estimators.jacobian_net.model import geo_features
+
+    d = rm.make_dataset(4000, seed=51)
+    g = geo_features(d.X)  # [r_xy, rho, L, a2 + L, |a2 - L|, |p_w|]
+    rule = (g[:, 0] >= d.X[:, 2]) & (g[:, 1] >= g[:, 4]) & (g[:, 1] <= g[:, 3])
+    assert np.array_equal(rule, d.reachable)  # the closed-form IK's test, from the columns alone
+    X = d.X.copy()
+    X[:, 5] = 0.1  # a tool offset d6 moves the wrist centre back along the tool z axis
+    R = rm.euler_xyz_to_matrix(X[:, 21:])
+    pw = X[:, 18:21] - 0.1 * R[:, :, 2]
+    np.testing.assert_allclose(geo_features(X)[:, 5], np.linalg.norm(pw, axis=1), atol=1e-12)
+    np.testing.assert_allclose(geo_features(torch.from_numpy(X), torch).numpy(), geo_features(X), atol=1e-12)
+    est = rm.make_dataset(300, seed=52, only_reachable=True)
+    m = JacobianNet(encoder=(16,), confidence=(8,), estimation=(16,), batch_size=128, lift="geo", skip=True,
+                    pretrain_epochs=1, confidence_epochs=1, n_cycles=0, n_threads=1).fit(
+                        d.X[:500], d.reachable[:500], est.X, est.J)
+    with torch.no_grad():
+        extra = m.net_.encoder[0].extra(torch.from_numpy(m.scalers_.x(d.X[:40]))).numpy()
+    np.testing.assert_allclose(extra[:, -6:], g[:40], atol=1e-5)
+
+
+def test_mcc_interval_covers_the_point_and_shrinks_with_n():
+    from sklearn.metrics import matthews_corrcoef
+
+    from iklearn.estimators.jacobian_net.baselines import best_threshold, mcc_interval
+
+    rng = np.random.default_rng(0)
+    widths = []
+    for n in (2000, 20000):
+        y = rng.random(n) < 0.42
+        p = y ^ (rng.random(n) < 0.01)
+        lo, hi = mcc_interval(y, p, n_boot=500)
+        assert lo < matthews_corrcoef(y, p) < hi
+        widths.append(hi - lo)
+    assert widths[1] < 0.5 * widths[0]  # ~ 1 / sqrt(n)
+    conf = np.clip(y + rng.normal(0, 0.2, len(y)) - 0.2, 0, 1)  # biased scores: the best cut is below 0.5
+    assert best_threshold(y, conf) < 0.5

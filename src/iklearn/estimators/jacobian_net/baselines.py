@@ -40,6 +40,29 @@ def conf_metrics(y: np.ndarray, p: np.ndarray) -> list[float]:
             float(matthews_corrcoef(y, p))]
 
 
+def mcc_interval(y: np.ndarray, p: np.ndarray, level: float = 0.95, n_boot: int = 2000,
+                 seed: int = 0) -> tuple[float, float]:
+    """Percentile-bootstrap interval of the MCC (test rows resampled with replacement), ``(low, high)``."""
+    y, p = np.asarray(y, bool), np.asarray(p, bool)
+    rng = np.random.default_rng(seed)
+    cell = 2 * y.astype(int) + p.astype(int)  # 0 TN, 1 FP, 2 FN, 3 TP
+    counts = np.stack([np.bincount(cell[rng.integers(0, len(y), len(y))], minlength=4)
+                       for _ in range(n_boot)])
+    tn, fp, fn, tp = (counts[:, k].astype(float) for k in range(4))
+    den = np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
+    m = np.where(den > 0, (tp * tn - fp * fn) / np.where(den > 0, den, 1.0), 0.0)
+    a = (1 - level) / 2
+    return float(np.quantile(m, a)), float(np.quantile(m, 1 - a))
+
+
+def best_threshold(y: np.ndarray, conf: np.ndarray, grid=np.linspace(0.05, 0.95, 19)) -> float:
+    """Threshold on a validation split maximising the MCC (never chosen on the test set)."""
+    from sklearn.metrics import matthews_corrcoef
+
+    y = np.asarray(y, bool)
+    return float(max(grid, key=lambda t: matthews_corrcoef(y, conf >= t)))
+
+
 def est_metrics(J: np.ndarray, P: np.ndarray) -> list[float]:
     """``[MAE, MSE, EVS, R2]`` on flattened Jacobians ``(N, 36)``; EVS/R2 averaged over non-constant entries."""
     from sklearn.metrics import explained_variance_score, r2_score

@@ -11,6 +11,14 @@ unchanged): the first layer also sees ``sin``/``cos`` of the three Euler angles 
 ``2 pi``; ``'trig'``) and, with ``'quad'``, the pairwise products of the varying DH columns and the position
 (the reachability boundary is a low-order polynomial in those: squared radius against link lengths). The
 lifted columns are standardised with statistics fitted on the training set and kept as buffers.
+
+``'geo'`` (an option, off in the experiment's recipe) is ``'quad'`` plus six wrist-centre columns for this
+spherical-wrist family (standard DH, ``d5 = 0``; DH columns at fixed places in both layouts: ``d3, d4, d6``
+at 2, 3, 5, ``a2, a3`` at 7, 8): with the wrist centre ``p_w = p - d6 z6``, its horizontal distance
+``sqrt(pwx^2 + pwy^2)``, its distance from the shoulder axis ``rho = sqrt(|p_w|^2 - d3^2)``, the forearm
+length ``L = hypot(a3, d4)``, the annulus radii ``a2 + L``, ``|a2 - L|`` and ``|p_w|``.
+Reachability is a piecewise-linear rule in those (the closed-form IK's test), so this is domain knowledge
+handed to the network: reported beside the paper-style lift.
 """
 
 from __future__ import annotations
@@ -58,15 +66,33 @@ class Scalers:
         return Scalers(*(np.asarray(a["scaler." + k], float) for k in ("x_mean", "x_scale", "y_min", "y_max")))
 
 
-LIFTS = ("none", "trig", "quad")
+LIFTS = ("none", "trig", "quad", "geo")
+N_GEO = 6  # the columns of geo_features
 
 
 def n_lifted(lift: str, quad_cols: Sequence[int]) -> int:
-    """Number of columns the lift appends (``'trig'``: 6; ``'quad'``: 6 + m (m + 1) / 2)."""
+    """Number of columns the lift appends (``'trig'``: 6; ``'quad'``: 6 + m (m + 1) / 2; ``'geo'``: + 6)."""
     if lift not in LIFTS:
         raise ValueError(f"lift must be one of {LIFTS}, got {lift!r}")
     m = len(quad_cols)
-    return {"none": 0, "trig": 6, "quad": 6 + m * (m + 1) // 2}[lift]
+    return {"none": 0, "trig": 6, "quad": 6 + m * (m + 1) // 2, "geo": 6 + m * (m + 1) // 2 + N_GEO}[lift]
+
+
+def geo_features(raw, lib=np):
+    """Wrist-centre columns ``(N, 6)``: ``[r_xy, rho, L, a2 + L, |a2 - L|, |p_w|]`` (m) from raw feature rows
+    ``(N, F)`` (DH columns first, position and XYZ Euler angles last); ``lib``: numpy or torch."""
+    d3, d4, d6, a2, a3 = raw[:, 2], raw[:, 3], raw[:, 5], raw[:, 7], raw[:, 8]
+    e0, e1 = raw[:, -3], raw[:, -2]
+    # z axis of the tool frame, R = Rx(e0) Ry(e1) Rz(e2): third column [s1, -s0 c1, c0 c1]
+    z = lib.stack([lib.sin(e1), -lib.sin(e0) * lib.cos(e1), lib.cos(e0) * lib.cos(e1)], 1)
+    pw = raw[:, -6:-3] - d6[:, None] * z
+    sq = pw * pw
+    rxy2 = sq[:, 0] + sq[:, 1]
+    r2 = rxy2 + sq[:, 2]
+    L = lib.sqrt(a3 * a3 + d4 * d4)
+    clamp = (lambda v: lib.clip(v, 0.0, None)) if lib is np else (lambda v: lib.clamp(v, min=0.0))
+    return lib.stack([lib.sqrt(rxy2), lib.sqrt(clamp(r2 - d3 * d3)), L, a2 + L, lib.abs(a2 - L),
+                      lib.sqrt(r2)], 1)
 
 
 def build_lift(n_in: int, lift: str, quad_cols: Sequence[int]):
@@ -92,9 +118,11 @@ def build_lift(n_in: int, lift: str, quad_cols: Sequence[int]):
             raw = x * self.x_scale + self.x_mean
             e = raw[:, -3:]
             parts = [torch.sin(e), torch.cos(e)]
-            if lift == "quad":
+            if lift in ("quad", "geo"):
                 v = raw[:, self.cols]
                 parts.append(v[:, self.iu0] * v[:, self.iu1])
+            if lift == "geo":
+                parts.append(geo_features(raw, torch))
             return torch.cat(parts, dim=1)
 
         def fit(self, x: "torch.Tensor", scalers: "Scalers") -> None:

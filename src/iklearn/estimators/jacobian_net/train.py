@@ -65,9 +65,10 @@ class JacobianNet:
     freeze_encoder : freeze the encoder while the confidence head trains (the paper); False lets the
         confidence phases train it too
     validation_split : fraction held out for the validation curves (0.2 in the paper)
-    lift : 'none' | 'trig' | 'quad' -- fixed input lift computed inside the network (see
+    lift : 'none' | 'trig' | 'quad' | 'geo' -- fixed input lift computed inside the network (see
         :mod:`~iklearn.estimators.jacobian_net.model`; 'quad' adds sin/cos of the Euler angles and the pairwise
-        products of the varying DH columns and the position); the input layout stays 24 / 96 features
+        products of the varying DH columns and the position; 'geo' adds the wrist-centre distances and the
+        arm's annulus radii, domain knowledge for this arm family); the input layout stays 24 / 96 features
     skip : the confidence head sees the lifted input beside the shared code (a skip connection; our
         addition). With the paper's frozen-encoder confidence phases the code is shaped by the estimation loss
         alone; the skip lets the confidence head learn the reachability boundary itself, so neither task has
