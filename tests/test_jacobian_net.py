@@ -55,7 +55,7 @@ def test_gate_skips_estimation_head_when_confidence_is_low(fitted):
     m, conf, _ = fitted
     X = conf.X[:300]
     rows = []
-    hook = m.net_.estimation.register_forward_hook(lambda mod, inp, out: rows.append(inp[0].shape[0]))
+    hook = m._inference_net().estimation.register_forward_hook(lambda mod, inp, out: rows.append(inp[0].shape[0]))
     try:
         m.threshold = 0.5
         g = m.predict(X)
@@ -194,3 +194,31 @@ def test_mcc_interval_covers_the_point_and_shrinks_with_n():
     assert widths[1] < 0.5 * widths[0]  # ~ 1 / sqrt(n)
     conf = np.clip(y + rng.normal(0, 0.2, len(y)) - 0.2, 0, 1)  # biased scores: the best cut is below 0.5
     assert best_threshold(y, conf) < 0.5
+
+
+def test_folded_inference_equals_the_trained_net_and_follows_retraining():
+    import torch
+
+    from iklearn.estimators.jacobian_net.model import fold_batchnorm
+
+    conf = rm.make_dataset(600, seed=11)
+    est = rm.make_dataset(400, seed=12, only_reachable=True)
+    m = JacobianNet(encoder=(32, 32), confidence=(16,), estimation=(32,), pretrain_epochs=2, confidence_epochs=1,
+                    n_cycles=1, epochs_per_phase=1, batch_size=64, dropout=0.1, random_state=0)
+    m.fit(conf.X, conf.reachable, est.X, est.J)
+    x = m._check(conf.X[:50])
+    m.net_.eval()
+    with torch.inference_mode():
+        ref_c, ref_e = m.net_(x)
+        f_c, f_e = fold_batchnorm(m.net_)(x)
+    assert not any(isinstance(l, torch.nn.BatchNorm1d) for l in fold_batchnorm(m.net_).modules())
+    np.testing.assert_allclose(f_c.numpy(), ref_c.numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(f_e.numpy(), ref_e.numpy(), rtol=1e-4, atol=1e-5)
+    p0 = m.predict_confidence(conf.X[:50])
+    np.testing.assert_allclose(p0, torch.sigmoid(ref_c[:, 0]).numpy(), atol=1e-5)
+    m.fit_confidence(conf.X, conf.reachable, epochs=1)  # new weights: the folded copy must follow
+    m.net_.eval()
+    with torch.inference_mode():
+        ref2 = torch.sigmoid(m.net_.conf_logits(x)[:, 0]).numpy()
+    assert np.abs(ref2 - p0).max() > 1e-4
+    np.testing.assert_allclose(m.predict_confidence(conf.X[:50]), ref2, atol=1e-5)

@@ -273,13 +273,23 @@ class JacobianNet:
             raise ShapeError(f"X must be (N, {self.n_features_in_}), got {X.shape}")
         return torch.from_numpy(self.scalers_.x(X))
 
+    def _inference_net(self):
+        """The trained net with batch norm folded into the linear layers (rebuilt when the weights change)."""
+        from iklearn.estimators.jacobian_net.model import fold_batchnorm
+
+        # tensors count their in-place updates: any optimiser step or load_state_dict changes the key
+        key = (id(self.net_), sum(t._version for t in self.net_.state_dict(keep_vars=True).values()))
+        if getattr(self, "_folded_key", None) != key:
+            self._folded, self._folded_key = fold_batchnorm(self.net_), key
+        return self._folded
+
     def predict_confidence(self, X: np.ndarray) -> np.ndarray:
         """``(N,)`` probability that the pose is reachable for the arm."""
         import torch
 
         x = self._check(X)
         with torch.inference_mode():
-            return torch.sigmoid(self.net_.conf_logits(x)[:, 0]).numpy().astype(float)
+            return torch.sigmoid(self._inference_net().conf_logits(x)[:, 0]).numpy().astype(float)
 
     def predict_reachable(self, X: np.ndarray) -> np.ndarray:
         """``(N,)`` bool: confidence >= ``threshold``."""
@@ -290,14 +300,15 @@ class JacobianNet:
         import torch
 
         x = self._check(X)
+        net = self._inference_net()
         with torch.inference_mode():
-            y = self.net_.estimation(self.net_.encoder(x)).numpy()
+            y = net.estimation(net.encoder(x)).numpy()
         return self.scalers_.y_inverse(y).reshape(len(x), 6, -1)
 
     def predict(self, X: np.ndarray) -> GatedPrediction:
         """Gated inference: the estimation head runs only where the confidence passes ``threshold``."""
         x = self._check(X)
-        p, acc, est = self.net_.gated(x, float(self.threshold))
+        p, acc, est = self._inference_net().gated(x, float(self.threshold))
         acc_np = acc.numpy()
         J = np.full((len(x), self.n_outputs_), np.nan)
         J[acc_np] = self.scalers_.y_inverse(est.numpy())
