@@ -208,16 +208,19 @@ def run(out: Path, size: Size = "quick", seed: int = 0, progress: Progress | Non
     res.data.append("mcc_interval.json")
     r2c, r2s = est_rows["tip", "canonical"][3], est_rows["tip", "solver"][3]
     full = "" if size == "full" else f" (size {size}; not measured at full size)"
+
+    def judged(ok: bool) -> bool | None:  # the targets are for the full size (its data, its wider net)
+        return bool(ok) if size == "full" else None
     res.claims += [
         Claim("confidence net MCC, held-out arms" + (f" (trained on {cfg['n_conf'] + n_extra} samples)"
                                                      if n_extra else "") + f", {n_te} test poses" + full,
-              f"{mcc:.3f} (95% bootstrap CI {lo:.3f}-{hi:.3f})", ">= 0.98", "0.970", mcc >= 0.98),
+              f"{mcc:.3f} (95% bootstrap CI {lo:.3f}-{hi:.3f})", ">= 0.98", "0.970", judged(mcc >= 0.98)),
         Claim("estimation net R2, tip frame, canonical label, held-out arms" + full, f"{r2c:.3f}", ">= 0.95",
-              "0.879", r2c >= 0.95),
+              "0.879", judged(r2c >= 0.95)),
         Claim("estimation net R2, tip frame, solver-returned label (paper's kind)" + full, f"{r2s:.3f}",
               "reported", "0.879", None),
         Claim(f"batched gated inference per sample (CPU, 1 thread, batch of {n_te})",
-              f"{us:.1f} us wall, {us_cpu:.1f} us CPU time", "<= 20 us", "200 us", us <= 20.0),
+              f"{us:.1f} us wall, {us_cpu:.1f} us CPU time", "<= 20 us", "200 us", judged(us <= 20.0)),
         Claim("numerical route per sample (our LM IK + Jacobian)", f"{t_num * 1e3:.2f} ms", "beside the net",
               "ikine.m 0.76 s", None),
     ]
