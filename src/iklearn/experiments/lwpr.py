@@ -340,7 +340,9 @@ def run(out: Path, size: Size = "quick", seed: int = 0, progress: Progress | Non
         "velocity's range-space direction error still 13 % - so old babbling data is not what holds it "
         "back. Each field is linear in (xdot, theta) while the map is bilinear (J#(theta) xdot): at D 12 a "
         "field spans ~0.6 rad (w = 0.1) over 24 joints, and along the eight at most 0-2 fields have w > 0.1, "
-        "so J# is extrapolated from field centres up to that far away.",
+        "so J# is extrapolated from field centres up to that far away. Between the stable D 12 and the unstable "
+        "D 25 (same protocol): D 16 gave 0.106 mm (2.13x) with drift 0.043 rad/cycle and 89 fields; D 20 "
+        "diverged (290 mm, posture 1.5 rad from theta_opt, 484 fields).",
         "The 1 / (1 + alpha) task-velocity gain alone, measured by running the analytical controller at the "
         "eq.-12 fixed point (range part (J# xdot + alpha J# J dtheta) / (1 + alpha), null part dtheta): "
         "snake24 0.050 / 0.033 / 0.024 / 0.026 / 0.146 / 0.592 mm and Panda 0.051 / 0.035 / 0.027 / 0.030 / "
