@@ -43,6 +43,12 @@ class History:
     train_loss: list[float] = field(default_factory=list)
     val_loss: list[float] = field(default_factory=list)
 
+    def add(self, phase: str, train_loss: float, val_loss: float) -> None:
+        """Append one epoch's row."""
+        self.phase.append(phase)
+        self.train_loss.append(train_loss)
+        self.val_loss.append(val_loss)
+
 
 class JacobianNet:
     """Confidence + Jacobian estimation network with a shared encoder (paper 004).
@@ -170,34 +176,23 @@ class JacobianNet:
                 (phase == "estimation" and self.joint_estimation)
             if joint:
                 params += list(net.confidence.parameters())
-            opt = _optimizer(torch, self.optimizer, params, self.lr, self.weight_decay)
-            n_steps = max(1, epochs * max(1, len((tc if conf else te)[0]) // self.batch_size))
-            sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, n_steps, eta_min=self.lr / 50) \
-                if self.lr_decay else None
             (Xt, Yt, Xv, Yv) = tc if conf else te
+            opt = _optimizer(torch, self.optimizer, params, self.lr, self.weight_decay)
+            sched, n_steps = self._schedule(torch, opt, len(Xt), epochs)
             loss_fn = bce if conf else mse
+
+            def batch_loss(idx, conf_iter):
+                loss = loss_fn(fwd(Xt[idx]), Yt[idx])
+                if joint:  # multi-task pretraining: the code must also carry reachability
+                    ci = next(conf_iter)
+                    loss = loss + bce(net.conf_logits(tc[0][ci]), tc[1][ci])
+                return loss
+
             for _ in range(epochs):
-                net.train()
-                if frozen:
-                    net.encoder.eval()  # frozen encoder: keep its BN statistics too
-                losses = []
                 conf_iter = _batches(len(tc[0]), self.batch_size, rng, cycle=True) if joint else None
-                for idx in _batches(len(Xt), self.batch_size, rng):
-                    xb, yb = Xt[idx], Yt[idx]
-                    out = fwd(xb)
-                    loss = loss_fn(out, yb)
-                    if joint:  # multi-task pretraining: the code must also carry reachability
-                        ci = next(conf_iter)
-                        loss = loss + bce(net.conf_logits(tc[0][ci]), tc[1][ci])
-                    opt.zero_grad()
-                    loss.backward()
-                    opt.step()
-                    if sched is not None and sched.last_epoch < n_steps:
-                        sched.step()
-                    losses.append(float(loss.detach()))
-                self.history_.phase.append(phase)
-                self.history_.train_loss.append(float(np.mean(losses)) if losses else float("nan"))
-                self.history_.val_loss.append(_eval_loss(torch, net, fwd, loss_fn, Xv, Yv))
+                mean_loss = _epoch(net, opt, sched, n_steps, _batches(len(Xt), self.batch_size, rng),
+                                   lambda idx: batch_loss(idx, conf_iter), frozen)
+                self.history_.add(phase, mean_loss, _eval_loss(torch, net, fwd, loss_fn, Xv, Yv))
                 if task is not None:
                     progress.update(task, advance=1)
         for p in net.encoder.parameters():
@@ -232,26 +227,13 @@ class JacobianNet:
         for p in net.encoder.parameters():
             p.requires_grad_(False)
         opt = _optimizer(torch, self.optimizer, list(net.confidence.parameters()), self.lr, self.weight_decay)
-        n_steps = max(1, epochs * max(1, len(Xt) // self.batch_size))
-        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, n_steps, eta_min=self.lr / 50) \
-            if self.lr_decay else None
+        sched, n_steps = self._schedule(torch, opt, len(Xt), epochs)
         task = progress.add_task("JacobianNet confidence", total=epochs) if progress is not None else None
         t0 = time.perf_counter()
         for _ in range(int(epochs)):
-            net.train()
-            net.encoder.eval()
-            losses = []
-            for idx in _batches(len(Xt), self.batch_size, rng):
-                loss = bce(net.conf_logits(Xt[idx]), Yt[idx])
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                if sched is not None and sched.last_epoch < n_steps:
-                    sched.step()
-                losses.append(float(loss.detach()))
-            self.history_.phase.append("confidence")
-            self.history_.train_loss.append(float(np.mean(losses)) if losses else float("nan"))
-            self.history_.val_loss.append(_eval_loss(torch, net, net.conf_logits, bce, Xv, Yv))
+            mean_loss = _epoch(net, opt, sched, n_steps, _batches(len(Xt), self.batch_size, rng),
+                               lambda idx: bce(net.conf_logits(Xt[idx]), Yt[idx]), frozen_encoder=True)
+            self.history_.add("confidence", mean_loss, _eval_loss(torch, net, net.conf_logits, bce, Xv, Yv))
             if task is not None:
                 progress.update(task, advance=1)
         for p in net.encoder.parameters():
@@ -259,6 +241,13 @@ class JacobianNet:
         net.eval()
         self.fit_time_s_ = getattr(self, "fit_time_s_", 0.0) + time.perf_counter() - t0
         return self
+
+    def _schedule(self, torch, opt, n_rows: int, epochs: int):
+        """``(scheduler or None, n_steps)``: a cosine learning rate over the phase's steps when ``lr_decay``."""
+        n_steps = max(1, epochs * max(1, n_rows // self.batch_size))
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, n_steps, eta_min=self.lr / 50) \
+            if self.lr_decay else None
+        return sched, n_steps
 
     # -------------------------------------------------------------------------------------- predict
     def _check(self, X: np.ndarray):
@@ -354,6 +343,26 @@ def _split(X: np.ndarray, Y: np.ndarray, frac: float, rng: np.random.Generator):
     f = torch.from_numpy
     return f(np.ascontiguousarray(X[t])), f(np.ascontiguousarray(Y[t])), f(np.ascontiguousarray(X[v])), \
         f(np.ascontiguousarray(Y[v]))
+
+
+def _epoch(net, opt, sched, n_steps: int, batches, batch_loss, frozen_encoder: bool) -> float:
+    """One training pass over ``batches`` (index arrays) minimising ``batch_loss(idx)``; the mean loss.
+
+    A frozen encoder stays in eval mode so its batch-norm statistics do not move either; the scheduler
+    stops stepping at ``n_steps`` (the end of its cosine)."""
+    net.train()
+    if frozen_encoder:
+        net.encoder.eval()
+    losses = []
+    for idx in batches:
+        loss = batch_loss(idx)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if sched is not None and sched.last_epoch < n_steps:
+            sched.step()
+        losses.append(float(loss.detach()))
+    return float(np.mean(losses)) if losses else float("nan")
 
 
 def _batches(n: int, size: int, rng: np.random.Generator, cycle: bool = False):
