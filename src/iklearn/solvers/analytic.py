@@ -13,6 +13,7 @@ Used to label poses exactly (the best-conditioned of *all* solutions, paper 001)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -73,12 +74,12 @@ def _inv(T: np.ndarray) -> np.ndarray:
     return out
 
 
-def _dh_fk(params: URParameters, q: np.ndarray) -> np.ndarray:
-    a, d, alpha = params.dh()
-    T = np.broadcast_to(np.eye(4), q.shape[:-1] + (4, 4)).copy()
-    for i in range(6):
-        T = T @ _dh(q[..., i], a[i], d[i], alpha[i])
-    return T
+@lru_cache(maxsize=None)
+def _reference_chain(params: URParameters) -> Chain:
+    """The DH model of ``params`` as a chain (no limits), for checking candidates with the project's FK."""
+    from iklearn.robot.dh import from_dh
+
+    return from_dh(*params.dh(), name="ur-dh-model")
 
 
 def ur_ik_all(T, params: URParameters, *, tol: float = 1e-8) -> tuple[np.ndarray, np.ndarray]:
@@ -88,7 +89,8 @@ def ur_ik_all(T, params: URParameters, *, tol: float = 1e-8) -> tuple[np.ndarray
     ----------
     T : (N, 4, 4) or (N, 7) flange poses in the DH base frame (m, quaternion ``[qx, qy, qz, qw]``)
     params : the arm's DH lengths
-    tol : m (and rad), largest FK residual for a candidate to count as a solution
+    tol : m, largest FK position residual for a candidate to count as a solution; the rotation residual may be
+        up to 10 ``tol`` in Frobenius norm (about 7 ``tol`` rad)
 
     Returns
     -------
@@ -141,11 +143,14 @@ def ur_ik_all(T, params: URParameters, *, tol: float = 1e-8) -> tuple[np.ndarray
                     sol = np.stack([t1, t2, t3, t4, t5, t6], axis=1)
                     q[:, k] = np.where(ok[:, None], sol, np.nan)
     q = np.where(np.isnan(q), q, (q + np.pi) % (2 * np.pi) - np.pi)
-    # keep only what FK confirms (and drop duplicates' NaNs)
-    Tq = _dh_fk(P, np.nan_to_num(q))
-    pos = np.linalg.norm(Tq[..., :3, 3] - T[:, None, :3, 3], axis=-1)
-    rot = np.linalg.norm(Tq[..., :3, :3] - T[:, None, :3, :3], axis=(-2, -1))
-    valid = ~np.isnan(q).any(-1) & (pos <= tol) & (rot <= tol * 10)
+    # keep only what FK confirms
+    from iklearn.kinematics import fk, pose_error
+
+    Tq = fk(_reference_chain(P), np.nan_to_num(q).reshape(-1, 6)).reshape(N, 8, 4, 4)
+    pos, rot = pose_error(Tq, T[:, None])
+    # rotation: Frobenius distance |R - R_t| = 2 sqrt(2) sin(angle / 2) within 10 tol (a wrist-singular
+    # branch, where t6 is set to 0, is good to ~2e-8 rad only)
+    valid = ~np.isnan(q).any(-1) & (pos <= tol) & (2 * np.sqrt(2) * np.sin(rot / 2) <= 10 * tol)
     q[~valid] = np.nan
     return q, valid
 
@@ -154,7 +159,7 @@ def _chain_matches(chain: Chain, params: URParameters, n: int = 16) -> bool:
     from iklearn.kinematics import fk
 
     q = np.random.default_rng(0).uniform(-np.pi, np.pi, (n, 6))
-    return bool(np.allclose(fk(chain, q), _dh_fk(params, q), atol=1e-9))
+    return bool(np.allclose(fk(chain, q), fk(_reference_chain(params), q), atol=1e-9))
 
 
 class URAnalyticIK(IKSolver):
