@@ -216,17 +216,12 @@ def best_solution_inverse_condition(chain: Chain, poses, q_known=None, *, restar
     if q_known is not None:
         Qk, _ = as_batch(q_known, chain.dof, "q_known")
         best = manipulability(jacobian(chain, Qk)).inverse_condition
-    if method not in ("auto", "analytic", "ik"):
-        raise IKLearnError(f"method must be 'auto', 'analytic' or 'ik', got {method!r}")
-    if method != "ik":
-        solver = _analytic_solver(chain)
-        if solver is None and method == "analytic":
-            raise IKLearnError(f"robot {chain.name!r} has no closed-form IK here (UR arms only); use method='ik'")
-        if solver is not None:
-            q, valid = solver.solve_all(T)
-            ic = manipulability(jacobian(chain, np.nan_to_num(q).reshape(-1, chain.dof))).inverse_condition
-            ic = np.where(valid, ic.reshape(N, -1), 0.0)
-            return np.maximum(best, ic.max(axis=1))
+    solver = label_solver(chain, method)
+    if solver is not None:
+        q, valid = solver.solve_all(T)
+        ic = manipulability(jacobian(chain, np.nan_to_num(q).reshape(-1, chain.dof))).inverse_condition
+        ic = np.where(valid, ic.reshape(N, -1), 0.0)
+        return np.maximum(best, ic.max(axis=1))
     from iklearn.solvers.lm import LevenbergMarquardt
 
     lm = LevenbergMarquardt(chain, tol_position=1e-6, tol_rotation=1e-5, max_iterations=60,
@@ -238,14 +233,20 @@ def best_solution_inverse_condition(chain: Chain, poses, q_known=None, *, restar
     return best
 
 
-def _analytic_solver(chain: Chain):
-    """The closed-form solver for ``chain`` when it is a UR arm matching its DH table, else None."""
+def label_solver(chain: Chain, method: str = "auto"):
+    """The closed-form solver :func:`best_solution_inverse_condition` uses for ``chain`` under ``method``, or
+    None where it solves by LM restarts ('ik', or 'auto' on a robot without a closed form here)."""
     from iklearn.errors import ModelMismatchError
     from iklearn.solvers.analytic import UR_PARAMETERS, URAnalyticIK
 
-    if chain.name not in UR_PARAMETERS:
-        return None
-    try:
-        return URAnalyticIK(chain)
-    except ModelMismatchError:
-        return None
+    if method not in ("auto", "analytic", "ik"):
+        raise IKLearnError(f"method must be 'auto', 'analytic' or 'ik', got {method!r}")
+    solver = None
+    if method != "ik" and chain.name in UR_PARAMETERS:
+        try:
+            solver = URAnalyticIK(chain)
+        except ModelMismatchError:  # a UR name on another model (a tool, a base offset): no closed form
+            pass
+    if solver is None and method == "analytic":
+        raise IKLearnError(f"robot {chain.name!r} has no closed-form IK here (UR arms only); use method='ik'")
+    return solver

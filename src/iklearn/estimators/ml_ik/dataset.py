@@ -56,7 +56,7 @@ def conditioning_dataset(chain: Chain, n_reachable: int, n_unreachable: int, *, 
     """
     from iklearn.data.labels import conditioning_labels, unreachable_poses
     from iklearn.data.sampling import sample_joints
-    from iklearn.estimators.ml_ik.classifier import _analytic_solver, best_solution_inverse_condition
+    from iklearn.estimators.ml_ik.classifier import best_solution_inverse_condition, label_solver
     from iklearn.kinematics import fk_and_jacobian, manipulability, matrix_to_pose7
 
     q = sample_joints(chain, n_reachable, "uniform", seed=seed)
@@ -64,7 +64,7 @@ def conditioning_dataset(chain: Chain, n_reachable: int, n_unreachable: int, *, 
     ic = manipulability(J).inverse_condition
     lab_p, thr_p = conditioning_labels(ic, percentiles=percentiles)
     best = best_solution_inverse_condition(chain, T, q, restarts=restarts, seed=seed, method=label_method)
-    used = "ik" if label_method == "ik" or _analytic_solver(chain) is None else "analytic"
+    used = "ik" if label_solver(chain, label_method) is None else "analytic"
     lab_b, thr_b = conditioning_labels(best, percentiles=percentiles)
     reach_pose = matrix_to_pose7(T)
     un = unreachable_poses(chain, n_unreachable, reach_pose[:, :3], seed=seed, restarts=restarts,
