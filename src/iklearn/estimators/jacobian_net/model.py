@@ -223,15 +223,15 @@ def fold_batchnorm(net):
                 i += 2
                 continue
             if not isinstance(m, nn.Dropout):
-                out.append(copy.deepcopy(m))
+                out.append(m)
             i += 1
         return nn.Sequential(*out)
 
-    folded = copy.deepcopy(net)
+    folded = copy.deepcopy(net)  # the copy's own layers are then folded in place of the originals
     with torch.no_grad():
-        folded.encoder = nn.Sequential(folded.encoder[0], *fold(nn.Sequential(*list(net.encoder)[1:])))
-        folded.confidence = fold(net.confidence)
-        folded.estimation = fold(net.estimation)
+        folded.encoder = nn.Sequential(folded.encoder[0], *fold(nn.Sequential(*list(folded.encoder)[1:])))
+        folded.confidence = fold(folded.confidence)
+        folded.estimation = fold(folded.estimation)
     folded.eval()
     for p in folded.parameters():
         p.requires_grad_(False)
