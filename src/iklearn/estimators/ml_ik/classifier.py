@@ -104,10 +104,14 @@ class ConditioningClassifier:
         self.features = features
         self.random_state = random_state
 
-    def _features(self, X) -> np.ndarray:
+    def _feature_spec(self):
+        """``(function, width)`` of the ``features`` input, or a clear error for an unknown name."""
         if self.features not in FEATURES:
             raise IKLearnError(f"features must be one of {', '.join(FEATURES)}, got {self.features!r}")
-        return FEATURES[self.features][0](X)
+        return FEATURES[self.features]
+
+    def _features(self, X) -> np.ndarray:
+        return self._feature_spec()[0](X)
 
     def fit(self, X, y) -> "ConditioningClassifier":
         """Learn from poses ``X`` ``(N, 7)`` / ``(N, 4, 4)`` and class labels ``y`` ``(N,)`` in ``{0, 1, 2, 3}``."""
@@ -186,8 +190,7 @@ class ConditioningClassifier:
         meta["hidden"] = tuple(meta["hidden"])
         self = cls(robot if robot is not None else file_robot, **meta)
         tu.torch_module(self.n_threads)
-        self._features(np.eye(4)[None])  # refuses an unknown feature name before building the network
-        self.model_ = tu.make_mlp(FEATURES[self.features][1], self.hidden, N_CLASSES)
+        self.model_ = tu.make_mlp(self._feature_spec()[1], self.hidden, N_CLASSES)
         self.model_.load_state_dict(arrays_to_torch_state(arrays))
         self.model_.eval()
         self.x_mean_, self.x_std_ = arrays["x_mean"], arrays["x_std"]
