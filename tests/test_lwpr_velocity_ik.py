@@ -116,7 +116,12 @@ def test_learner_save_load_roundtrip(tmp_path):
     from iklearn.errors import ModelMismatchError
 
     L = VelocityIKLearner(theta_opt=np.array([0.1, -0.2, 0.3]), task_dim=2, weights=[1.0, 2.0, 0.5],
-                          alpha=0.1, slow_start=1.0, lwpr_params={"init_projections": 5, "update_D": False})
+                          alpha=0.1, slow_start=1.0, theta_scale=[1.0, 0.5, 2.0],
+                          lwpr_params={"init_projections": 5, "update_D": False})
+    np.testing.assert_allclose(np.asarray(L.model_.norm_in)[2:], [1.0, 0.5, 2.0])  # per-joint scales
+    for bad in ([1.0, 2.0], [1.0, 0.0, 1.0], np.nan):
+        with pytest.raises(ValueError, match="theta_scale"):
+            VelocityIKLearner(theta_opt=np.zeros(3), task_dim=2, theta_scale=bad)
     rng = np.random.default_rng(3)
     for _ in range(400):
         L.learn(rng.normal(size=2) * 0.1, rng.normal(size=3) * 0.05, rng.normal(size=3))
@@ -124,6 +129,7 @@ def test_learner_save_load_roundtrip(tmp_path):
     L2 = VelocityIKLearner.load(p)
     assert L2.n_updates_ == L.n_updates_ and L2.get_params()["alpha"] == 0.1
     np.testing.assert_allclose(L2.W_, [1.0, 2.0, 0.5])
+    np.testing.assert_allclose(np.asarray(L2.model_.norm_in)[2:], [1.0, 0.5, 2.0])
     xd, th = np.array([0.05, -0.02]), np.array([0.01, 0.0, -0.02])
     np.testing.assert_allclose(L2.command(xd, th), L.command(xd, th))
     # both keep learning identically

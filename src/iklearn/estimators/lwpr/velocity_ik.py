@@ -42,9 +42,12 @@ class VelocityIKLearner:
         Strength of the null-space term in the training targets (eq. 12), 1/s.
     init_D_theta : float
         Initial distance metric on the (scaled) joint inputs; the xdot entries are 0.
-    xdot_scale, theta_scale : float
-        Input normalisation: xdot / xdot_scale (m/s), theta / theta_scale (rad). A small xdot_scale gives
-        the relevant inputs a large variance (SS 3.1.3).
+    xdot_scale : float
+        Input normalisation xdot / xdot_scale (m/s). A small xdot_scale gives the relevant inputs a large
+        variance (SS 3.1.3).
+    theta_scale : float or (dof,)
+        Input normalisation theta / theta_scale (rad), per joint if an array; with ``init_D_theta`` it sets
+        the receptive-field width along each joint.
     slow_start : float
         Initial SS of every projection (eq. 10c); 1e-10 disables the slow start.
     n_trust : float, optional
@@ -82,7 +85,11 @@ class VelocityIKLearner:
         n, m = self.theta_opt_.shape[0], int(self.task_dim)
         self.W_ = np.broadcast_to(np.asarray(self.weights, dtype=float), (n,)).copy()
         init_D = np.concatenate([np.zeros(m), np.full(n, float(self.init_D_theta))])
-        norm_in = np.concatenate([np.full(m, float(self.xdot_scale)), np.full(n, float(self.theta_scale))])
+        ts = np.asarray(self.theta_scale, dtype=float)
+        if ts.shape not in ((), (n,)) or not np.all(np.isfinite(ts) & (ts > 0)):
+            raise ValueError(f"theta_scale must be a positive number or {n} positive numbers (one per joint); "
+                             f"got {self.theta_scale!r}")
+        norm_in = np.concatenate([np.full(m, float(self.xdot_scale)), np.broadcast_to(ts, (n,))])
         kw = {"init_D": init_D, "norm_in": norm_in, "init_S2": float(self.slow_start), "diag_only": True,
               "n_trust": self.n_trust}
         kw.update(self.lwpr_params or {})
@@ -154,3 +161,4 @@ class VelocityIKLearner:
         learner.model_ = LWPR._from_state(arrays, meta["lwpr"])
         learner.n_updates_ = int(meta["n_updates"])
         return learner
+
