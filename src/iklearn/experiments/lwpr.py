@@ -282,7 +282,7 @@ def run(out: Path, size: Size = "quick", seed: int = 0, progress: Progress | Non
     if "snake24" not in plan["arms"]:
         res.notes.append("This size runs the Panda only, to keep the combined report near 10 minutes; the "
                          "24-joint snake24 chain (tens of CPU-minutes, see below) runs with --full. In the "
-                         "--full run of 2026-11-21 (Panda alpha 0.03 then) it tracked at 2.5x the analytical "
+                         "--full run of 2026-11-21 (seed 0, these settings) it tracked at 2.5x the analytical "
                          "RMSE (0.124 vs 0.050 mm), 0.012 rad/cycle drift over 30 cycles: not within target "
                          "(see the note on its accuracy floor).")
     res.notes += [
@@ -314,7 +314,7 @@ def run(out: Path, size: Size = "quick", seed: int = 0, progress: Progress | Non
         "0.05 / 0.03 wandered off the explored region (0.17 / 0.24 mm), and the Panda, after the full 10 min "
         "of babbling (2,412 fields), drifted 0.022 rad/cycle over 30 cycles at alpha 0.03 (0.065 mm, the "
         "--full run before this change) and 0.013 at 0.05 (0.052 mm), but 0.0062 at 0.1 (0.053 mm; "
-        "scratch runs of run_arm's phases, seed 0). At quick size (20 s babbling, 5 cycles) alpha 0.03 had "
+        "scratch runs of run_arm's phases, seed 0; the --full run with 0.1 gave the same figures). At quick size (20 s babbling, 5 cycles) alpha 0.03 had "
         "given 0.058 mm and 0.0086 rad/cycle.",
         "Receptive-field size: with full-rank fields smaller ones pay off once there is data: Panda "
         "init_D_theta 25 / 50 / 100 / 200 gave 0.178 / 0.141 / 0.079-0.098 / 0.098 mm (60-120 s on task); we "

@@ -34,12 +34,15 @@ def _as_metric(v: Any, d: int, name: str) -> np.ndarray:
 
 
 def _as_norm(v: Any, d: int, name: str) -> np.ndarray:
+    """Input or output scales (d,): None -> ones, a number for all, or one per dimension; positive, finite."""
     if v is None:
         return np.ones(d)
-    a = np.broadcast_to(np.asarray(v, dtype=float), (d,)).copy()
-    if not np.all(a > 0):
-        raise ValueError(f"{name} must be positive")
-    return a
+    a = np.asarray(v, dtype=float)
+    if a.shape not in ((), (d,)):
+        raise ShapeError(f"{name} must be a number or {d} numbers (one per dimension); got shape {a.shape}")
+    if not np.all(np.isfinite(a) & (a > 0)):
+        raise ValueError(f"{name} must be positive and finite; got {v!r}")
+    return np.broadcast_to(a, (d,)).copy()
 
 
 class LWPR:

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from iklearn.estimators.lwpr.model import LWPR
+from iklearn.estimators.lwpr.model import LWPR, _as_norm
 
 _KIND = "lwpr_velocity_ik"
 _HYPER = ("theta_opt", "task_dim", "weights", "alpha", "init_D_theta", "xdot_scale", "theta_scale",
@@ -85,11 +85,8 @@ class VelocityIKLearner:
         n, m = self.theta_opt_.shape[0], int(self.task_dim)
         self.W_ = np.broadcast_to(np.asarray(self.weights, dtype=float), (n,)).copy()
         init_D = np.concatenate([np.zeros(m), np.full(n, float(self.init_D_theta))])
-        ts = np.asarray(self.theta_scale, dtype=float)
-        if ts.shape not in ((), (n,)) or not np.all(np.isfinite(ts) & (ts > 0)):
-            raise ValueError(f"theta_scale must be a positive number or {n} positive numbers (one per joint); "
-                             f"got {self.theta_scale!r}")
-        norm_in = np.concatenate([np.full(m, float(self.xdot_scale)), np.broadcast_to(ts, (n,))])
+        theta_scale = _as_norm(self.theta_scale, n, "theta_scale")
+        norm_in = np.concatenate([np.full(m, float(self.xdot_scale)), theta_scale])
         kw = {"init_D": init_D, "norm_in": norm_in, "init_S2": float(self.slow_start), "diag_only": True,
               "n_trust": self.n_trust}
         kw.update(self.lwpr_params or {})
@@ -161,4 +158,3 @@ class VelocityIKLearner:
         learner.model_ = LWPR._from_state(arrays, meta["lwpr"])
         learner.n_updates_ = int(meta["n_updates"])
         return learner
-
