@@ -30,7 +30,7 @@ def main() -> None:
 
     from iklearn.data.trajectories import crisp_trajectory
     from iklearn.estimators.crisp import CRiSP
-    from iklearn.experiments.base import machine_info
+    from iklearn.evaluation.record import machine_info
     from iklearn.experiments.crisp import PANDA_KW
     from iklearn.experiments.crisp_setup import panda_circle_data, score
     from iklearn.robot import load_robot

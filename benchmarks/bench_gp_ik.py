@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from iklearn.experiments.base import machine_info, save_json
+from iklearn.evaluation.record import machine_info, save_json
 from iklearn.experiments.gp_ik import LABEL, _run_set, _single_thread, _solvers, _summary
 from iklearn.kinematics import fk
 from iklearn.robot import load_robot

@@ -22,7 +22,7 @@ def main() -> None:
     from rich.table import Table
 
     from iklearn.evaluation.ik_benchmark import IKBenchmarkResult, run_ik_benchmark
-    from iklearn.experiments.base import machine_info, save_json
+    from iklearn.evaluation.record import machine_info, save_json
     from iklearn.solvers.peers import available_peers
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -36,7 +36,7 @@ def main(argv=None) -> dict:
 
     from iklearn.data import random_manipulators as rm
     from iklearn.estimators.jacobian_net import JacobianNet
-    from iklearn.estimators.jacobian_net.baselines import numerical_route_time
+    from iklearn.experiments.jacobian_net_baselines import numerical_route_time
     from iklearn.experiments.jacobian_net import METHOD, SIZES, WIDTHS
 
     torch.set_num_threads(args.threads)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from iklearn.errors import IKLearnError, ModelMismatchError
-from iklearn.estimators import crisp_kernels as ck
+from iklearn.estimators.crisp import _kernels as ck
 from iklearn.estimators.crisp import CRiSP
 from iklearn.estimators.mlp import MLPIK
 from iklearn.kinematics.fk import fk

@@ -17,4 +17,5 @@ def test_crisp_experiment_tiny(tmp_path):
     for f in res.figures + res.data:
         assert (tmp_path / f).is_file()
     # the robustness claim is measurable even at tiny size; zero-bias accuracy too
-    assert res.claims[0].met and res.claims[1].met
+    by_id = {c.id: c for c in res.claims}
+    assert by_id["crisp.table2.nobias.crisp-fk.rmse"].met and by_id["crisp.table2.bias.below-sdls"].met

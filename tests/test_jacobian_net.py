@@ -181,7 +181,7 @@ def test_geo_lift_encodes_the_wrist_centre_rule():
 def test_mcc_interval_covers_the_point_and_shrinks_with_n():
     from sklearn.metrics import matthews_corrcoef
 
-    from iklearn.estimators.jacobian_net.baselines import best_threshold, mcc_interval
+    from iklearn.experiments.jacobian_net_baselines import best_threshold, mcc_interval
 
     rng = np.random.default_rng(0)
     widths = []

@@ -11,9 +11,9 @@ pytest.importorskip("sklearn")
 from iklearn.errors import IKLearnError, ModelMismatchError, ShapeError  # noqa: E402
 from iklearn.estimators.ml_ik.classifier import (  # noqa: E402
     ConditioningClassifier,
-    best_solution_inverse_condition,
     pose7_features,
 )
+from iklearn.data.labels import best_solution_inverse_condition  # noqa: E402
 from iklearn.estimators.ml_ik.gated import GatedIK  # noqa: E402
 from iklearn.estimators.ml_ik.regressor import ClusteredMLPRegressor, pose_features  # noqa: E402
 from iklearn.kinematics import fk, fk_pose, jacobian, manipulability, pose_error  # noqa: E402

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from iklearn.experiments import runner
-from iklearn.experiments.base import Claim, ExperimentResult, Table, machine_info, save_json
+from iklearn.evaluation.record import Claim, ExperimentResult, Table, machine_info, save_json
 from iklearn.evaluation.report import build_report
 
 CALLS: list[str] = []
@@ -24,7 +24,7 @@ def _fake_module(name: str, fail: bool = False) -> types.ModuleType:
         CALLS.append(name)
         if fail:
             raise RuntimeError("boom")
-        from iklearn.experiments.base import plt
+        from iklearn.evaluation.plotting import plt
 
         pyplot = plt()
         fig, ax = pyplot.subplots()
@@ -35,7 +35,7 @@ def _fake_module(name: str, fail: bool = False) -> types.ModuleType:
         save_json(out / "curve.json", {"x": x, "y": x**2})
         res = ExperimentResult(name=name, title=f"Fake {name}", size=size, seed=seed,
                                tables=[Table("t", ["a", "ours", "published"], [["x", 1.0, 2.0]])],
-                               claims=[Claim("thing", "1", "<= 2", "2", True)],
+                               claims=[Claim(f"{name}.thing", "thing", "paper", 1.0, "<=", 2.0, published="2")],
                                figures=["curve.png"], data=["curve.json"])
         res.save(out)
         return res
@@ -90,7 +90,7 @@ def test_report_embeds_every_figure(tmp_path, fake_registry):
 
 def test_result_roundtrip(tmp_path):
     res = ExperimentResult(name="x", title="X", size="tiny", seed=1, tables=[Table("t", ["a"], [[np.float64(1.5)]])],
-                           claims=[Claim("c", "1", "2")])
+                           claims=[Claim("x.c", "c", "extension", 1.0, ">=", 2.0)])
     res.save(tmp_path)
     back = ExperimentResult.load(tmp_path / "result.json")
-    assert back.tables[0].rows == [[1.5]] and back.claims[0].what == "c"
+    assert back.tables[0].rows == [[1.5]] and back.claims[0].what == "c" and back.claims[0].met is False

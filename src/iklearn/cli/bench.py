@@ -34,7 +34,7 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
         from iklearn._io import check_writable
         from iklearn.errors import IKLearnError
         from iklearn.evaluation.ik_benchmark import SOLVER_NAMES, IKBenchmarkResult, run_ik_benchmark
-        from iklearn.experiments.base import machine_info, save_json
+        from iklearn.evaluation.record import machine_info, save_json
         from iklearn.solvers.peers import available_peers
 
         con = Console()

@@ -77,7 +77,7 @@ def workspace(
     seed: int = typer.Option(0, "--seed"),
 ) -> None:
     """Draw reachable-workspace and manipulability maps (slices and a 3-D point cloud) as a PNG."""
-    from iklearn.data.workspace import plot_workspace
+    from iklearn.evaluation.plotting import plot_workspace
     from iklearn.robot import load_robot
 
     chain = load_robot(robot)

@@ -4,13 +4,12 @@ A map is a 2-D grid on a slab of the workspace (``plane`` 'xy', 'xz' or 'yz', at
 axis, ``thickness`` m thick). From sampling, a cell's *reachability* is 1 when any sampled tip position falls
 in it (positional reachability: any orientation), and its *metric* is the mean of a manipulability metric over
 those samples. From a learned reachability model, the cell value is the model's probability at the cell
-centre. :func:`plot_workspace` draws both side by side, plus a 3-D point cloud, as one PNG.
+centre. :func:`iklearn.evaluation.plotting.plot_workspace` draws both side by side, plus a 3-D point cloud, as one PNG.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -117,51 +116,3 @@ def model_map(model: Callable | object, half_width: float, plane: str = "xz", of
         raise DataArgumentError(f"model returned shape {prob.shape}; expected ({P.shape[0]},)")
     return WorkspaceMap(plane, float(offset), prob.reshape(bins, bins), (-half_width, half_width) * 2,
                         "reachability probability (model)")
-
-
-def plot_workspace(chain: Chain, out: str | Path, *, n: int = 200_000, seed: int = 0, metric: str = "inverse_condition",
-                   planes: tuple[str, ...] = ("xy", "xz"), bins: int = 80, model=None, model_input: str = "pose7",
-                   orientation=(0.0, 0.0, 0.0, 1.0), cloud_points: int = 5000) -> Path:
-    """Write a PNG: per plane, the sampled reachability and ``metric`` slices (and the model's map beside
-    them when ``model`` is given), plus a 3-D point cloud of sampled tips coloured by ``metric``.
-
-    Returns the path written (atomically). Each slice passes through the mean sampled tip position (e.g. the
-    'xy' slice at the mean tip height), where the workspace is widest.
-    """
-    from iklearn._io import atomic_path
-    from iklearn.experiments.base import plt as _plt
-
-    if metric not in METRICS:
-        raise DataArgumentError(f"unknown metric {metric!r}; expected one of {', '.join(METRICS)}")
-    for p in planes:
-        _check_plane(p)
-    S = sample_workspace(chain, n, seed)
-    R = 1.05 * float(np.abs(S["position"]).max())
-    plt = _plt()
-    ncol = 3 if model is not None else 2
-    fig = plt.figure(figsize=(4.2 * ncol, 3.8 * (len(planes) + 1)))
-    for i, plane in enumerate(planes):
-        off = float(S["position"][:, _PLANES[plane][2]].mean())
-        maps = [sampled_map(S, plane, off, bins=bins, half_width=R),
-                sampled_map(S, plane, off, bins=bins, metric=metric, half_width=R)]
-        if model is not None:
-            maps.append(model_map(model, R, plane, off, bins=bins, orientation=orientation, model_input=model_input))
-        for j, m in enumerate(maps):
-            ax = fig.add_subplot(len(planes) + 1, ncol, i * ncol + j + 1)
-            im = ax.imshow(m.values, origin="lower", extent=m.extent, cmap="viridis" if j != 0 else "Greys",
-                           vmin=0 if j != 1 else None, vmax=1 if j != 1 else None)
-            ax.set_title(f"{plane} slice at {off:+.2f} m: {m.label}", fontsize=8)
-            ax.set_xlabel(f"{plane[0]} (m)")
-            ax.set_ylabel(f"{plane[1]} (m)")
-            fig.colorbar(im, ax=ax, fraction=0.046)
-    ax = fig.add_subplot(len(planes) + 1, ncol, len(planes) * ncol + 1, projection="3d")
-    k = min(cloud_points, S["position"].shape[0])
-    P = S["position"][:k]
-    sc = ax.scatter(P[:, 0], P[:, 1], P[:, 2], c=S[metric][:k], s=1, cmap="viridis")
-    ax.set_title(f"{chain.name}: sampled tips, colour = {metric}", fontsize=8)
-    fig.colorbar(sc, ax=ax, fraction=0.046)
-    fig.tight_layout()
-    with atomic_path(out) as tmp:
-        fig.savefig(tmp, format="png", dpi=90)
-    plt.close(fig)
-    return Path(out)

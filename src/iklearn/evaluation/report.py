@@ -1,11 +1,22 @@
-"""Report writing helpers (the full report builder for `reproduce all` lives here too)."""
+"""The combined report of `iklearn reproduce all`: Markdown, a self-contained HTML page and summary.json.
+
+Each experiment's claims are shown in two tables: the rows on the paper's protocol first, then our
+extensions, each extension beside (after) the paper row it improves on.
+"""
 
 from __future__ import annotations
 
+import base64
+import html as _html
+import json
 import os
+import statistics
 from pathlib import Path
+from typing import Any, Sequence
 
+from iklearn._io import write_text_atomic
 from iklearn.errors import OutputPathError
+from iklearn.evaluation.record import Claim, ExperimentResult, RunRecord
 
 
 def prepare_out_dir(out: str | os.PathLike) -> Path:
@@ -20,15 +31,6 @@ def prepare_out_dir(out: str | os.PathLike) -> Path:
     if not os.access(p, os.W_OK):
         raise OutputPathError(f"output directory {p} is not writable")
     return p
-
-
-# --------------------------------------------------------------------------------------------- report
-import base64
-import html as _html
-import json
-from typing import Any, Sequence
-
-from iklearn._io import write_text_atomic
 
 
 def _cell(x: Any) -> str:
@@ -52,12 +54,53 @@ def _html_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return f"<table><thead><tr>{h}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _claims_rows(res) -> list[list[Any]]:
-    rows = []
-    for c in res.claims:
-        met = "-" if c.met is None else ("met" if c.met else "NOT met")
-        rows.append([c.what, c.ours, c.target, c.published, met])
-    return rows
+def _fmt(x: float | None, unit: str) -> str:
+    if x is None:
+        return "-"
+    return f"{x:.4g}" + (f" {unit}" if unit else "")
+
+
+def claim_status(c: Claim, size: str) -> str:
+    """'met', 'NOT met', 'reported' (no target), 'not measured', or the outcome marked as not judged here."""
+    if c.op is None:
+        return "reported"
+    if c.met is None:
+        return "not measured"
+    outcome = "met" if c.met else "NOT met"
+    return outcome if c.judged(size) else f"{outcome} (not judged at {size} size)"
+
+
+def _ours(c: Claim) -> str:
+    s = _fmt(c.value, c.unit)
+    if len(c.values) > 1:
+        s += f" +- {statistics.stdev(c.values):.3g} over {len(c.values)} seeds"
+    return s + (f" ({c.detail})" if c.detail else "")
+
+
+def _target(c: Claim) -> str:
+    return "-" if c.op is None else f"{c.op} {_fmt(c.target, c.unit)}"
+
+
+def _published(c: Claim) -> str:
+    return f"{c.published} ({c.source})" if c.published and c.source else c.published
+
+
+def claim_tables(res: ExperimentResult) -> list[tuple[str, list[str], list[list[Any]]]]:
+    """The claim tables of one experiment: (title, columns, rows), paper protocol first, then extensions
+    ordered by the paper row each extends."""
+    paper = [c for c in res.claims if c.protocol == "paper"]
+    ext = [c for c in res.claims if c.protocol == "extension"]
+    order = {c.id: i for i, c in enumerate(paper)}
+    ext.sort(key=lambda c: order.get(c.extends, len(order)))
+    tables = []
+    if paper:
+        rows = [[c.what, _ours(c), _target(c), _published(c), claim_status(c, res.size), c.id] for c in paper]
+        tables.append(("On the paper's protocol", ["claim", "ours", "target", "published", "status", "id"], rows))
+    if ext:
+        rows = [[c.what, c.extends or "-", _ours(c), _target(c), _published(c),
+                 claim_status(c, res.size), c.id] for c in ext]
+        tables.append(("Our extensions", ["claim", "extends", "ours", "target", "published", "status", "id"], rows))
+    return tables
 
 
 _CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
@@ -66,7 +109,7 @@ th{background:#f2f2f2}img{max-width:100%;border:1px solid #ddd;margin:.5em 0}cod
 .met{color:#070}.notmet{color:#b00}"""
 
 
-def build_report(records: Sequence[Any], out: Path, *, size: str, seed: int, wall_time_s: float,
+def build_report(records: Sequence[RunRecord], out: Path, *, size: str, seed: int, wall_time_s: float,
                  machine: dict[str, str], command: str) -> tuple[Path, Path]:
     """Write ``out/report.md`` and a self-contained ``out/report.html`` (figures embedded) from run records.
 
@@ -90,9 +133,11 @@ def build_report(records: Sequence[Any], out: Path, *, size: str, seed: int, wal
     for r in records:
         res = r.result
         n_claims = len(res.claims) if res else 0
-        n_met = sum(1 for c in res.claims if c.met) if res else 0
-        n_eval = sum(1 for c in res.claims if c.met is not None) if res else 0
-        srows.append([r.name, res.title if res else r.name, r.status, f"{n_met}/{n_eval} met ({n_claims} listed)",
+        judged = [c for c in res.claims if c.judged(res.size) and c.met is not None] if res else []
+        n_paper = sum(1 for c in judged if c.protocol == "paper")
+        n_met = sum(1 for c in judged if c.met)
+        srows.append([r.name, res.title if res else r.name, r.status,
+                      f"{n_met}/{len(judged)} judged met ({n_paper} on the paper's protocol; {n_claims} listed)",
                       f"{r.wall_time_s:.1f}"])
     cols = ["experiment", "title", "status", "targets", "wall time (s)"]
     md += ["## Summary\n", _md_table(cols, srows), ""]
@@ -119,10 +164,9 @@ def build_report(records: Sequence[Any], out: Path, *, size: str, seed: int, wal
             md.append(msg + "\n")
             ht.append(f"<p class='notmet'>{_html.escape(msg)}</p>")
             continue
-        if res.claims:
-            ccols = ["claim", "ours", "target", "published", "status"]
-            md += ["### Targets\n", _md_table(ccols, _claims_rows(res)), ""]
-            ht += ["<h3>Targets</h3>", _html_table(ccols, _claims_rows(res))]
+        for ttl, ccols, crows in claim_tables(res):
+            md += [f"### {ttl}\n", _md_table(ccols, crows), ""]
+            ht += [f"<h3>{_html.escape(ttl)}</h3>", _html_table(ccols, crows)]
         for t in res.tables:
             md += [f"### {t.title}\n", _md_table(t.columns, t.rows), ""]
             ht += [f"<h3>{_html.escape(t.title)}</h3>", _html_table(t.columns, t.rows)]
@@ -156,7 +200,7 @@ def build_report(records: Sequence[Any], out: Path, *, size: str, seed: int, wal
     summary = {
         "size": size, "seed": seed, "wall_time_s": wall_time_s, "machine": machine, "command": command,
         "experiments": [{"name": r.name, "status": r.status, "wall_time_s": r.wall_time_s, "error": r.error,
-                         "claims": [vars(c) for c in (r.result.claims if r.result else [])]} for r in records],
+                         "claims": [c.to_dict() for c in (r.result.claims if r.result else [])]} for r in records],
     }
     write_text_atomic(out / "summary.json", json.dumps(summary, indent=2))
     return md_p, html_p

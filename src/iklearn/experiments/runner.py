@@ -12,23 +12,11 @@ import json
 import shutil
 import time
 import traceback
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from iklearn.evaluation.report import prepare_out_dir
 from iklearn.experiments import EXPERIMENTS
-from iklearn.experiments.base import ExperimentResult, save_json
-
-
-@dataclass
-class RunRecord:
-    """Status of one experiment in a combined run."""
-
-    name: str
-    status: str  # "done", "resumed" (finished in an earlier run), "failed", "skipped"
-    wall_time_s: float = 0.0
-    error: str = ""
-    result: ExperimentResult | None = field(default=None, repr=False)
+from iklearn.evaluation.record import ExperimentResult, RunRecord, save_json
 
 
 def finished_result(exp_dir: Path, size: str, seed: int) -> ExperimentResult | None:

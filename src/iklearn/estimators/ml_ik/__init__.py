@@ -3,7 +3,7 @@
 torch is imported only when a network is built, trained or loaded.
 """
 
-from iklearn.estimators.ml_ik.classifier import CLASS_NAMES, ConditioningClassifier, best_solution_inverse_condition
+from iklearn.estimators.ml_ik.classifier import CLASS_NAMES, ConditioningClassifier
 from iklearn.estimators.ml_ik.dataset import ConditioningData, conditioning_dataset
 from iklearn.estimators.ml_ik.gated import GatedIK
 from iklearn.estimators.ml_ik.regressor import ClusteredMLPRegressor, pose_features
@@ -14,7 +14,6 @@ __all__ = [
     "ConditioningClassifier",
     "ConditioningData",
     "GatedIK",
-    "best_solution_inverse_condition",
     "conditioning_dataset",
     "pose_features",
 ]

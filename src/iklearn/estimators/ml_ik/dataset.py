@@ -56,7 +56,7 @@ def conditioning_dataset(chain: Chain, n_reachable: int, n_unreachable: int, *, 
     """
     from iklearn.data.labels import conditioning_labels, unreachable_poses
     from iklearn.data.sampling import sample_joints
-    from iklearn.estimators.ml_ik.classifier import best_solution_inverse_condition, label_solver
+    from iklearn.data.labels import best_solution_inverse_condition, label_solver
     from iklearn.kinematics import fk_and_jacobian, manipulability, matrix_to_pose7
 
     q = sample_joints(chain, n_reachable, "uniform", seed=seed)

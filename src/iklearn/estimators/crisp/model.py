@@ -41,7 +41,7 @@ from scipy.optimize import minimize
 
 from iklearn._validate import as_batch, as_poses, check_finite
 from iklearn.errors import IKLearnError, ShapeError
-from iklearn.estimators import crisp_kernels as ck
+from iklearn.estimators.crisp import _kernels as ck
 from iklearn.kinematics.fk import fk
 from iklearn.robot.chain import Chain
 
