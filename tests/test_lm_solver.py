@@ -64,6 +64,17 @@ def test_deterministic_same_seed_same_result():
     assert not np.array_equal(a.q, d.q)
 
 
+def test_same_solver_called_twice_gives_the_same_answer():
+    # issue 17: no hidden state between calls (random initial seeds and restart streams depend on the seed only)
+    c = load_robot("panda")
+    T, q0 = _targets(c, 20, 11)
+    s = LevenbergMarquardt(c, seed=5, iterations_per_try=5)  # short tries: restarts happen on most targets
+    for args in ((T,), (T, q0), (T[3], q0[3]), (T[:1],)):
+        a, b = s.solve(*args), s.solve(*args)
+        assert np.array_equal(a.q, b.q) and np.array_equal(a.iterations, b.iterations)
+    assert s.solve(T, q0).iterations.max() > 5  # the restarts were exercised
+
+
 def test_unreachable_target_returns_best_q_without_exception():
     c = load_robot("panda")
     T = np.eye(4)

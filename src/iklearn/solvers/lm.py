@@ -111,7 +111,9 @@ class LevenbergMarquardt(IKSolver):
         c = chain
         self._args = (c.joint_types, c.fixed, c.axes, c.tip, np.ascontiguousarray(c.lower),
                       np.ascontiguousarray(c.upper), c.finite_lower, c.finite_upper, self._w)
-        self._calls = 0
+        # every call draws its restarts (and random initial seeds) from the same stream: the same input and
+        # seed give the same answer, call after call (the +1 keeps the figures of the former first call)
+        self._stream = self.seed * 1_000_003 + 1
 
     def _single(self, targets, q0) -> IKResult | None:
         """Fast path for one target with a given seed: validation and conversion in numba (a few us).
@@ -132,19 +134,17 @@ class LevenbergMarquardt(IKSolver):
             return None
         q = np.empty((1, n))
         s, pe, re, it = lm_solve_one(T, q0, *self._args, self.tol_position, self._tol_r, self.max_iterations,
-                                     self.iterations_per_try, self.nearest, self.seed * 1_000_003 + self._calls,
+                                     self.iterations_per_try, self.nearest, self._stream,
                                      q[0], *self._opts)
         return IKResult(q, np.array([s]), np.array([pe]), np.array([re]), np.array([it]))
 
     def solve(self, targets, q0=None) -> IKResult:
         """Solve ``targets`` ``(N, 7)`` / ``(N, 4, 4)`` (or one ``(7,)`` / ``(4, 4)``) from seeds ``q0``.
 
-        Returns an :class:`IKResult` of batch size ``N`` (1 for a single target). The restart stream of
-        a call depends on ``seed`` and on how many calls the solver has made: a fresh solver with the same
-        seed gives the same answers, and target ``i`` of a batch gets exactly the answer a fresh solver would
-        give it in a single call with seed ``q0[i]``.
+        Returns an :class:`IKResult` of batch size ``N`` (1 for a single target). The restart stream
+        depends on ``seed`` only: the same call gives the same answer every time, and target ``i`` of a batch
+        gets exactly the answer of a single call with seed ``q0[i]``.
         """
-        self._calls += 1
         if self.time_budget is None and q0 is not None:
             r = self._single(targets, q0)
             if r is not None:
@@ -156,13 +156,13 @@ class LevenbergMarquardt(IKSolver):
         if N == 1 and self.time_budget is None:
             s, pe, re, it = lm_solve_one(T[0], Q0[0], *self._args, self.tol_position, self._tol_r,
                                          self.max_iterations, self.iterations_per_try, self.nearest,
-                                         self.seed * 1_000_003 + self._calls, q[0], *self._opts)
+                                         self._stream, q[0], *self._opts)
             return IKResult(q, np.array([s]), np.array([pe]), np.array([re]), np.array([it]))
         succ = np.zeros(N, bool)
         perr = np.full(N, np.inf)
         rerr = np.full(N, np.inf)
         iters = np.zeros(N, np.int64)
-        seeds = np.full(N, self.seed * 1_000_003 + self._calls, dtype=np.uint64)
+        seeds = np.full(N, self._stream, dtype=np.uint64)
         if self.time_budget is None:
             kernel = lm_solve_batch_serial if N < SERIAL_BELOW else lm_solve_batch
             kernel(T, Q0, *self._args, self.tol_position, self._tol_r, self.max_iterations,
@@ -200,7 +200,7 @@ class LevenbergMarquardt(IKSolver):
     def _prepare(self, targets, q0):
         """General validation; ``(N, 7)`` targets are converted by the same numba code as the fast path,
         so a batch gives bit-identical answers to single calls."""
-        T, Q0, single = prepare(self.chain, targets, q0, self.seed + self._calls)
+        T, Q0, single = prepare(self.chain, targets, q0, self.seed + 1)
         t = np.asarray(targets)
         if t.ndim in (1, 2) and t.shape[-1] == 7 and T.shape[0]:
             K.pose7_batch_to_matrix(np.ascontiguousarray(t.reshape(-1, 7), dtype=np.float64), T)

@@ -35,7 +35,6 @@ class _URDFPeer(IKSolver):
         self.tol_position = float(tol_position)
         self.tol_rotation = float(tol_rotation)
         self.seed = int(seed)
-        self._calls = 0
         fd, self._urdf_path = tempfile.mkstemp(suffix=".urdf", prefix="iklearn_")
         with os.fdopen(fd, "w") as f:
             f.write(to_urdf(chain))
@@ -51,8 +50,7 @@ class _URDFPeer(IKSolver):
 
     def solve(self, targets, q0=None) -> IKResult:
         """Solve ``targets`` ``(N, 7)`` / ``(N, 4, 4)`` one by one from seeds ``q0`` ``(N, dof)`` (random if None)."""
-        self._calls += 1
-        T, Q0, _ = prepare(self.chain, targets, q0, self.seed * 1_000_003 + self._calls)
+        T, Q0, _ = prepare(self.chain, targets, q0, self.seed * 1_000_003 + 1)
         N = T.shape[0]
         P7 = matrix_to_pose7(T) if N else np.zeros((0, 7))
         q = Q0.copy()
