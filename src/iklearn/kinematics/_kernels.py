@@ -207,17 +207,3 @@ def quat_to_matrix(x, y, z, w, T):
     T[2, 0] = 2 * (x * z - y * w)
     T[2, 1] = 2 * (y * z + x * w)
     T[2, 2] = 1 - 2 * (x * x + y * y)
-
-
-@njit(cache=True, parallel=True)
-def pose7_batch_to_matrix(P7, out):
-    """(N,7) [x,y,z,qx,qy,qz,qw] -> out (N,4,4)."""
-    for b in prange(P7.shape[0]):
-        quat_to_matrix(P7[b, 3], P7[b, 4], P7[b, 5], P7[b, 6], out[b])
-        out[b, 0, 3] = P7[b, 0]
-        out[b, 1, 3] = P7[b, 1]
-        out[b, 2, 3] = P7[b, 2]
-        out[b, 3, 0] = 0.0
-        out[b, 3, 1] = 0.0
-        out[b, 3, 2] = 0.0
-        out[b, 3, 3] = 1.0

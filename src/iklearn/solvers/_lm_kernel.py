@@ -1,6 +1,7 @@
 """numba kernel of the limit-respecting Levenberg-Marquardt IK solver with restarts.
 
-Error: e = [p_target - p ; log(R_target R^T)] (world frame, m and rad), weighted by w (6,).
+Error: the task's e (:mod:`iklearn.solvers._task_kernel`; by default [p_target - p ; log(R_target R^T)] in
+       the world frame, m and rad), weighted by w (6,), with its Jacobian J.
 Step:  (J^T W J + lambda I + mu W_l) dq = J^T W e + mu W_l (q_mid - q), q <- clip(q + dq, lower, upper);
        a step that does not reduce the weighted error is rejected and lambda grows (x10); an accepted one
        shrinks it (x0.3). mu = mid_weight * min(E, 1) pulls joints towards mid-range and fades to zero
@@ -12,6 +13,7 @@ A try restarts from a random configuration inside the limits (uniform, or around
 not halve over ``stall_window`` iterations).
 Random numbers come from a splitmix64 stream seeded per call, so batched and single calls agree bit for
 bit, whatever the thread count.
+Joints with ``lower == upper`` are locked: they never move.
 """
 
 from __future__ import annotations
@@ -19,94 +21,14 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange, uint64
 
-from iklearn.kinematics._kernels import fk_frames, jacobian_from_frames, quat_to_matrix
+from iklearn.kinematics._kernels import fk_frames, jacobian_from_frames
+from iklearn.solvers._prep_kernel import uniform as _uniform
+from iklearn.solvers._task_kernel import _done, _task_error, _task_jacobian
 
 # Initial damping of every try (J^T W J of arm-sized robots has entries ~0.1-1). Measured on 3,000 random
 # Panda / iiwa14 / arm5 targets: 0.1 needs 20-25 % fewer iterations on average than 1e-3 (large first steps
 # from a random start overshoot, get rejected, and cost a full FK each).
 LAM0 = 0.1
-
-
-@njit(cache=True, inline="always")
-def _splitmix(state):
-    z = state + uint64(0x9E3779B97F4A7C15)
-    x = z
-    x = (x ^ (x >> uint64(30))) * uint64(0xBF58476D1CE4E5B9)
-    x = (x ^ (x >> uint64(27))) * uint64(0x94D049BB133111EB)
-    x = x ^ (x >> uint64(31))
-    return z, x
-
-
-@njit(cache=True, inline="always")
-def _uniform(state):
-    state, x = _splitmix(state)
-    return state, (x >> uint64(11)) * (1.0 / 9007199254740992.0)
-
-
-@njit(cache=True)
-def _log_rot_err(Tt, T, e):
-    """e[3:6] = log(R_t R^T) as a rotation vector (world frame); returns its angle."""
-    # M = Rt @ R^T
-    m00 = Tt[0, 0] * T[0, 0] + Tt[0, 1] * T[0, 1] + Tt[0, 2] * T[0, 2]
-    m01 = Tt[0, 0] * T[1, 0] + Tt[0, 1] * T[1, 1] + Tt[0, 2] * T[1, 2]
-    m02 = Tt[0, 0] * T[2, 0] + Tt[0, 1] * T[2, 1] + Tt[0, 2] * T[2, 2]
-    m10 = Tt[1, 0] * T[0, 0] + Tt[1, 1] * T[0, 1] + Tt[1, 2] * T[0, 2]
-    m11 = Tt[1, 0] * T[1, 0] + Tt[1, 1] * T[1, 1] + Tt[1, 2] * T[1, 2]
-    m12 = Tt[1, 0] * T[2, 0] + Tt[1, 1] * T[2, 1] + Tt[1, 2] * T[2, 2]
-    m20 = Tt[2, 0] * T[0, 0] + Tt[2, 1] * T[0, 1] + Tt[2, 2] * T[0, 2]
-    m21 = Tt[2, 0] * T[1, 0] + Tt[2, 1] * T[1, 1] + Tt[2, 2] * T[1, 2]
-    m22 = Tt[2, 0] * T[2, 0] + Tt[2, 1] * T[2, 1] + Tt[2, 2] * T[2, 2]
-    vx = m21 - m12
-    vy = m02 - m20
-    vz = m10 - m01
-    s = 0.5 * np.sqrt(vx * vx + vy * vy + vz * vz)
-    c = 0.5 * (m00 + m11 + m22 - 1.0)
-    th = np.arctan2(s, c)
-    if s > 1e-6:
-        f = th / (2.0 * s)
-        e[3] = vx * f
-        e[4] = vy * f
-        e[5] = vz * f
-    elif c > 0.0:
-        e[3] = 0.5 * vx
-        e[4] = 0.5 * vy
-        e[5] = 0.5 * vz
-    else:
-        # angle near pi: axis from the diagonal of (M + I) / 2 = a a^T
-        d0 = max(0.0, 0.5 * (m00 + 1.0))
-        d1 = max(0.0, 0.5 * (m11 + 1.0))
-        d2 = max(0.0, 0.5 * (m22 + 1.0))
-        if d0 >= d1 and d0 >= d2:
-            ax = np.sqrt(d0)
-            ay = 0.25 * (m01 + m10) / ax
-            az = 0.25 * (m02 + m20) / ax
-        elif d1 >= d2:
-            ay = np.sqrt(d1)
-            ax = 0.25 * (m01 + m10) / ay
-            az = 0.25 * (m12 + m21) / ay
-        else:
-            az = np.sqrt(d2)
-            ax = 0.25 * (m02 + m20) / az
-            ay = 0.25 * (m12 + m21) / az
-        nrm = np.sqrt(ax * ax + ay * ay + az * az)
-        e[3] = th * ax / nrm
-        e[4] = th * ay / nrm
-        e[5] = th * az / nrm
-    return th
-
-
-@njit(cache=True)
-def _error(Tt, T, e, w):
-    """Fill e (6,); return (weighted squared norm, position error, rotation error)."""
-    e[0] = Tt[0, 3] - T[0, 3]
-    e[1] = Tt[1, 3] - T[1, 3]
-    e[2] = Tt[2, 3] - T[2, 3]
-    th = _log_rot_err(Tt, T, e)
-    pe = np.sqrt(e[0] * e[0] + e[1] * e[1] + e[2] * e[2])
-    E = 0.0
-    for i in range(6):
-        E += w[i] * e[i] * e[i]
-    return E, pe, th
 
 
 @njit(cache=True)
@@ -159,7 +81,7 @@ def _randomise(q, q0, lower, upper, slo, span, state, nearest, tries):
 @njit(cache=True)
 def lm_solve_one(
     Tt, q0, types, fixed, axes, tip, lower, upper, slo, shi, w, tol_p, tol_r,
-    max_iters, iters_per_try, nearest, seed, q_out, stall_window, stall_ratio, mid_weight,
+    max_iters, iters_per_try, nearest, seed, q_out, stall_window, stall_ratio, mid_weight, task,
 ):
     """Solve one target Tt (4x4) from q0 (n,). Writes the best q into q_out.
 
@@ -195,6 +117,7 @@ def lm_solve_one(
     wl = np.empty(n)
     wrap = np.empty(n, np.bool_)
     frozen = np.empty(n, np.bool_)
+    locked = np.empty(n, np.bool_)
     two_pi = 2.0 * np.pi
     for i in range(n):
         lo = lower[i]
@@ -210,16 +133,17 @@ def lm_solve_one(
         # a joint with lower == upper has no range: no pull (avoids a division by zero)
         wl[i] = 4.0 / (span[i] * span[i]) if span[i] > 0.0 else 0.0
         wrap[i] = types[i] == 0 and hi - lo >= two_pi
+        locked[i] = lo == hi  # a locked joint never moves
     state = uint64(seed) * uint64(0x2545F4914F6CDD1D) + uint64(0x632BE59BD9B4E019)
 
     fk_frames(q, types, fixed, axes, tip, T, P, Z, tmp, R)
-    E, pe, re = _error(Tt, T, e, w)
+    E, pe, re = _task_error(Tt, T, e, w, task)
     best_E = E
     best_pe = pe
     best_re = re
     for i in range(n):
         q_out[i] = q[i]
-    if pe <= tol_p and re <= tol_r:
+    if _done(e, pe, re, tol_p, tol_r, w, task):
         return True, pe, re, 0
 
     lam = LAM0
@@ -228,6 +152,7 @@ def lm_solve_one(
     E_win = E
     for it in range(1, max_iters + 1):
         jacobian_from_frames(types, T, P, Z, J, False)
+        _task_jacobian(J, T, Tt, task)
         # pull towards the middle of the ranges, fading with the error: no bias at convergence
         mu = mid_weight * min(E, 1.0)
         # A = J^T W J, g = J^T W e
@@ -244,7 +169,7 @@ def lm_solve_one(
                     s += J[r, a] * w[r] * J[r, b]
                 A0[a, b] = s
                 A0[b, a] = s
-            frozen[a] = False
+            frozen[a] = locked[a]
         ok = True
         for rep in range(2):
             for a in range(n):
@@ -280,7 +205,7 @@ def lm_solve_one(
                     v = upper[i]
                 qn[i] = v
             fk_frames(qn, types, fixed, axes, tip, Tn, Pn, Zn, tmp, R)
-            En, pen, ren = _error(Tt, Tn, en, w)
+            En, pen, ren = _task_error(Tt, Tn, en, w, task)
             if En < E:
                 accepted = True
                 q, qn = qn, q
@@ -298,7 +223,7 @@ def lm_solve_one(
                     best_re = re
                     for i in range(n):
                         q_out[i] = q[i]
-                if pe <= tol_p and re <= tol_r:
+                if _done(e, pe, re, tol_p, tol_r, w, task):
                     return True, pe, re, it
         if not accepted:
             lam *= 10.0
@@ -311,11 +236,11 @@ def lm_solve_one(
             tries += 1
             state = _randomise(q, q0, lower, upper, slo, span, state, nearest, tries)
             fk_frames(q, types, fixed, axes, tip, T, P, Z, tmp, R)
-            E, pe, re = _error(Tt, T, e, w)
+            E, pe, re = _task_error(Tt, T, e, w, task)
             E_win = E
             lam = LAM0
             it_try = 0
-            if pe <= tol_p and re <= tol_r:
+            if _done(e, pe, re, tol_p, tol_r, w, task):
                 for i in range(n):
                     q_out[i] = q[i]
                 return True, pe, re, it
@@ -326,12 +251,13 @@ def lm_solve_one(
 def lm_solve_batch(
     Tts, Q0, types, fixed, axes, tip, lower, upper, slo, shi, w, tol_p, tol_r,
     max_iters, iters_per_try, nearest, seeds, Q_out, succ, perr, rerr, iters, stall_window, stall_ratio, mid_weight,
+    task,
 ):
     """Solve every target of Tts (N,4,4) from Q0 (N,n) in parallel; outputs are (N,...) buffers."""
     for b in prange(Tts.shape[0]):
         s, pe, re, it = lm_solve_one(
             Tts[b], Q0[b], types, fixed, axes, tip, lower, upper, slo, shi, w, tol_p, tol_r,
-            max_iters, iters_per_try, nearest, seeds[b], Q_out[b], stall_window, stall_ratio, mid_weight,
+            max_iters, iters_per_try, nearest, seeds[b], Q_out[b], stall_window, stall_ratio, mid_weight, task,
         )
         succ[b] = s
         perr[b] = pe
@@ -343,66 +269,15 @@ def lm_solve_batch(
 def lm_solve_batch_serial(
     Tts, Q0, types, fixed, axes, tip, lower, upper, slo, shi, w, tol_p, tol_r,
     max_iters, iters_per_try, nearest, seeds, Q_out, succ, perr, rerr, iters, stall_window, stall_ratio, mid_weight,
+    task,
 ):
     """Serial :func:`lm_solve_batch`: small batches pay no thread start-up."""
     for b in range(Tts.shape[0]):
         s, pe, re, it = lm_solve_one(
             Tts[b], Q0[b], types, fixed, axes, tip, lower, upper, slo, shi, w, tol_p, tol_r,
-            max_iters, iters_per_try, nearest, seeds[b], Q_out[b], stall_window, stall_ratio, mid_weight,
+            max_iters, iters_per_try, nearest, seeds[b], Q_out[b], stall_window, stall_ratio, mid_weight, task,
         )
         succ[b] = s
         perr[b] = pe
         rerr[b] = re
         iters[b] = it
-
-
-@njit(cache=True)
-def prep_single(x, q0, T):
-    """Validate and convert one target for the single-target fast path (no Python-level array work).
-
-    x is (7,) [x,y,z,qx,qy,qz,qw], q0 (n,). Writes T (4x4), with the quaternion normalised. Returns 0 when
-    fine, else 1 (the caller then takes the general path, which raises the proper error message).
-    """
-    for i in range(q0.shape[0]):
-        if not np.isfinite(q0[i]):
-            return 1
-    if x.ndim == 1:
-        for i in range(7):
-            if not np.isfinite(x[i]):
-                return 1
-        nrm = np.sqrt(x[3] * x[3] + x[4] * x[4] + x[5] * x[5] + x[6] * x[6])
-        if nrm < 0.9 or nrm > 1.1:
-            return 1
-        quat_to_matrix(x[3], x[4], x[5], x[6], T)
-        T[0, 3] = x[0]
-        T[1, 3] = x[1]
-        T[2, 3] = x[2]
-        T[3, 0] = 0.0
-        T[3, 1] = 0.0
-        T[3, 2] = 0.0
-        T[3, 3] = 1.0
-        return 0
-    return 1  # pragma: no cover - callers pass (7,) only
-
-
-@njit(cache=True)
-def prep_single_matrix(x, q0, T):
-    """As :func:`prep_single` for a (4,4) target: finite, bottom row [0,0,0,1], orthonormal rotation."""
-    for i in range(q0.shape[0]):
-        if not np.isfinite(q0[i]):
-            return 1
-    for i in range(4):
-        for j in range(4):
-            if not np.isfinite(x[i, j]):
-                return 1
-            T[i, j] = x[i, j]
-    if abs(x[3, 0]) > 1e-9 or abs(x[3, 1]) > 1e-9 or abs(x[3, 2]) > 1e-9 or abs(x[3, 3] - 1.0) > 1e-9:
-        return 1
-    for a in range(3):
-        for b in range(3):
-            s = 0.0
-            for k in range(3):
-                s += x[k, a] * x[k, b]
-            if abs(s - (1.0 if a == b else 0.0)) > 1e-6:
-                return 1
-    return 0

@@ -7,20 +7,16 @@ import time
 import numpy as np
 
 from iklearn.errors import IKLearnError
-from iklearn.kinematics import _kernels as K
 from iklearn.robot.chain import Chain
-from iklearn.solvers._lm_kernel import (
-    lm_solve_batch,
-    lm_solve_batch_serial,
-    lm_solve_one,
-    prep_single,
-    prep_single_matrix,
-)
+from iklearn.solvers import _prep_kernel as P
+from iklearn.solvers._lm_kernel import lm_solve_batch, lm_solve_batch_serial
+from iklearn.solvers._task_kernel import make_task
+from iklearn.solvers.base import IKSolver, prepare
+from iklearn.solvers.options import as_free_axis, as_tolerances, as_weights
+from iklearn.solvers.result import IKResult
 
 #: Below this many targets a batch is solved serially (thread start-up would cost more than it saves).
 SERIAL_BELOW = 16
-from iklearn.solvers.base import IKSolver, prepare
-from iklearn.solvers.result import IKResult
 
 
 class LevenbergMarquardt(IKSolver):
@@ -48,6 +44,16 @@ class LevenbergMarquardt(IKSolver):
         Solve for position alone (orientation free).
     rotation_weight : float
         Weight of the rotation error (rad) relative to the position error (m).
+    weights : (6,) or None
+        Per-axis weights ``[x, y, z, rx, ry, rz]`` of the error expressed in the *target* frame; a zero
+        weight frees that axis (it counts neither in the error nor in the success test). Replaces
+        ``position_only`` / ``rotation_weight``.
+    tolerances : (6,) or None, m and rad
+        Per-axis tolerances in the target frame: success needs ``|e_i| <= tolerances[i]`` on every weighted
+        axis (``inf`` for no bound) instead of the two norms ``tol_position`` / ``tol_rotation``.
+    free_axis : 'x', 'y', 'z' or None
+        A tool axis about which any rotation is accepted (axisymmetric tools: drills, suction cups,
+        welding torches): the rotation error is the angle between the tool's axis and the target's.
     seed : int
         Seed of the restart streams (and of random initial seeds when none are given).
     stall_window, stall_ratio : int, float
@@ -65,8 +71,13 @@ class LevenbergMarquardt(IKSolver):
     joints that sit on a limit and would be pushed further out are frozen for the step and the normal
     equations re-solved without them (active set); revolute joints whose range spans 2 pi wrap around
     instead of clamping; stalled tries restart early; a fading pull towards mid-range; a larger initial
-    damping. A batch gives bit-identical answers to one call per
-    target (same restart stream), and the same seed gives the same answers.
+    damping. A batch gives bit-identical answers to one call per target (same restart stream), and the
+    same input and seed give the same answers, call after call. Joints whose limits are equal
+    (:func:`iklearn.solvers.options.restrict_joints`) are locked.
+
+    With weights, tolerances or a free axis, ``position_error`` and ``rotation_error`` are the norms of the
+    error over the weighted axes (the free axis's angle for ``free_axis``); otherwise they are the full
+    distance and geodesic angle (with ``position_only`` the angle is reported but not required).
     """
 
     name = "iklearn-lm"
@@ -83,16 +94,22 @@ class LevenbergMarquardt(IKSolver):
         nearest: bool = False,
         position_only: bool = False,
         rotation_weight: float = 1.0,
+        weights=None,
+        tolerances=None,
+        free_axis: str | None = None,
         seed: int = 0,
         stall_window: int = 3,
         stall_ratio: float = 0.5,
         mid_weight: float = 0.2,
     ) -> None:
         super().__init__(chain)
-        if tol_position <= 0 or tol_rotation <= 0:
-            raise IKLearnError("tolerances must be positive")
+        if not (tol_position > 0 and tol_rotation > 0):
+            raise IKLearnError(f"tolerances must be positive, got tol_position={tol_position}, "
+                               f"tol_rotation={tol_rotation}")
         if max_iterations < 1:
             raise IKLearnError("max_iterations must be at least 1")
+        if time_budget is not None and not time_budget > 0:
+            raise IKLearnError(f"time_budget must be a positive number of seconds, got {time_budget}")
         self.tol_position = float(tol_position)
         self.tol_rotation = float(tol_rotation)
         self.max_iterations = int(max_iterations)
@@ -106,7 +123,21 @@ class LevenbergMarquardt(IKSolver):
         self.stall_ratio = float(stall_ratio)
         self.mid_weight = float(mid_weight)
         self._opts = (self.stall_window, self.stall_ratio, self.mid_weight)
-        self._w = np.array([1.0, 1.0, 1.0] + [0.0 if position_only else float(rotation_weight)] * 3)
+        self.weights = None if weights is None else as_weights(weights)
+        self.tolerances = None if tolerances is None else as_tolerances(tolerances)
+        self.free_axis = None if free_axis is None else "xyz"[as_free_axis(free_axis)]
+        if self.weights is not None and position_only:
+            raise IKLearnError("give either weights or position_only (weights [1, 1, 1, 0, 0, 0] is position-only)")
+        if self.weights is None and self.tolerances is None and self.free_axis is None:
+            self._w = np.array([1.0, 1.0, 1.0] + [0.0 if position_only else float(rotation_weight)] * 3)
+            self._task = make_task()
+        else:  # a task in the target frame
+            self._w = (self.weights if self.weights is not None else
+                       np.array([1.0, 1.0, 1.0] + [0.0 if position_only else float(rotation_weight)] * 3)).copy()
+            k = -1 if self.free_axis is None else "xyz".index(self.free_axis)
+            if k >= 0:
+                self._w[3 + k] = 0.0  # the free axis carries no error
+            self._task = make_task(True, k, self.tolerances)
         self._tol_r = np.inf if position_only else self.tol_rotation
         c = chain
         self._args = (c.joint_types, c.fixed, c.axes, c.tip, np.ascontiguousarray(c.lower),
@@ -115,28 +146,41 @@ class LevenbergMarquardt(IKSolver):
         # seed give the same answer, call after call (the +1 keeps the figures of the former first call)
         self._stream = self.seed * 1_000_003 + 1
 
-    def _single(self, targets, q0) -> IKResult | None:
-        """Fast path for one target with a given seed: validation and conversion in numba (a few us).
-
-        Returns None when the inputs are not plain float64 arrays of the expected shapes, or fail a check
-        (the general path then raises the proper error).
-        """
-        n = self.chain.dof
-        if not (isinstance(targets, np.ndarray) and isinstance(q0, np.ndarray) and targets.dtype == np.float64
-                and q0.dtype == np.float64 and q0.shape == (n,) and targets.shape in ((7,), (4, 4))):
+    def _fast_inputs(self, targets, q0) -> tuple[np.ndarray, np.ndarray] | None:
+        """Targets ``(N, 4, 4)`` and seeds ``(N, dof)`` checked and converted by numba (a few us), or None
+        when the inputs are not plain float64 arrays of the usual shapes or fail a check (the general path
+        then raises the proper error)."""
+        if not (isinstance(targets, np.ndarray) and targets.dtype == np.float64):
             return None
-        T = np.empty((4, 4))
-        if targets.ndim == 1:
-            bad = prep_single(targets, q0, T)
+        X = targets[None] if targets.shape in ((7,), (4, 4)) else targets
+        if not ((X.ndim == 2 and X.shape[1] == 7) or (X.ndim == 3 and X.shape[1:] == (4, 4))):
+            return None
+        X = X if X.flags.c_contiguous else np.ascontiguousarray(X)
+        N, n = X.shape[0], self.chain.dof
+        if X.ndim == 2:
+            T = np.empty((N, 4, 4))
+            if P.poses7_to_matrices(X, T) >= 0:
+                return None
+        elif P.check_matrices(X) >= 0:
+            return None
         else:
-            bad = prep_single_matrix(targets, q0, T)
-        if bad:
+            T = X
+        if q0 is None:
+            Q0 = np.empty((N, n))
+            P.draw_seeds(self._args[6], self._args[7], self.seed + 1, Q0)  # finite lower / upper
+            return T, Q0
+        if not (isinstance(q0, np.ndarray) and q0.dtype == np.float64 and q0.shape[-1:] == (n,)
+                and q0.ndim <= 2):
             return None
-        q = np.empty((1, n))
-        s, pe, re, it = lm_solve_one(T, q0, *self._args, self.tol_position, self._tol_r, self.max_iterations,
-                                     self.iterations_per_try, self.nearest, self._stream,
-                                     q[0], *self._opts)
-        return IKResult(q, np.array([s]), np.array([pe]), np.array([re]), np.array([it]))
+        Q0 = q0.reshape(-1, n)
+        if Q0.shape[0] != N:
+            if Q0.shape[0] != 1:
+                return None
+            Q0 = np.repeat(Q0, N, axis=0)
+        Q0 = Q0 if Q0.flags.c_contiguous else np.ascontiguousarray(Q0)
+        if P.first_nonfinite_row(Q0) >= 0:
+            return None
+        return T, Q0
 
     def solve(self, targets, q0=None) -> IKResult:
         """Solve ``targets`` ``(N, 7)`` / ``(N, 4, 4)`` (or one ``(7,)`` / ``(4, 4)``) from seeds ``q0``.
@@ -145,19 +189,11 @@ class LevenbergMarquardt(IKSolver):
         depends on ``seed`` only: the same call gives the same answer every time, and target ``i`` of a batch
         gets exactly the answer of a single call with seed ``q0[i]``.
         """
-        if self.time_budget is None and q0 is not None:
-            r = self._single(targets, q0)
-            if r is not None:
-                return r
-        T, Q0, single = self._prepare(targets, q0)
+        fast = self._fast_inputs(targets, q0)
+        T, Q0 = fast if fast is not None else self._prepare(targets, q0)
         N = T.shape[0]
         n = self.chain.dof
         q = np.empty((N, n))
-        if N == 1 and self.time_budget is None:
-            s, pe, re, it = lm_solve_one(T[0], Q0[0], *self._args, self.tol_position, self._tol_r,
-                                         self.max_iterations, self.iterations_per_try, self.nearest,
-                                         self._stream, q[0], *self._opts)
-            return IKResult(q, np.array([s]), np.array([pe]), np.array([re]), np.array([it]))
         succ = np.zeros(N, bool)
         perr = np.full(N, np.inf)
         rerr = np.full(N, np.inf)
@@ -166,7 +202,7 @@ class LevenbergMarquardt(IKSolver):
         if self.time_budget is None:
             kernel = lm_solve_batch_serial if N < SERIAL_BELOW else lm_solve_batch
             kernel(T, Q0, *self._args, self.tol_position, self._tol_r, self.max_iterations,
-                           self.iterations_per_try, self.nearest, seeds, q, succ, perr, rerr, iters, *self._opts)
+                   self.iterations_per_try, self.nearest, seeds, q, succ, perr, rerr, iters, *self._opts, self._task)
             return IKResult(q, succ, perr, rerr, iters)
         # time-budgeted: passes of one try each, only over the targets still unsolved
         deadline = time.perf_counter() + self.time_budget
@@ -182,8 +218,8 @@ class LevenbergMarquardt(IKSolver):
             ib = np.zeros(todo.size, np.int64)
             kernel = lm_solve_batch_serial if todo.size < SERIAL_BELOW else lm_solve_batch
             kernel(T[todo], np.ascontiguousarray(start[todo]), *self._args, self.tol_position,
-                           self._tol_r, self.iterations_per_try, self.iterations_per_try, self.nearest,
-                           seeds[todo] + np.uint64(p) * np.uint64(104729), qb, sb, pb, rb, ib, *self._opts)
+                   self._tol_r, self.iterations_per_try, self.iterations_per_try, self.nearest,
+                   seeds[todo] + np.uint64(p) * np.uint64(104729), qb, sb, pb, rb, ib, *self._opts, self._task)
             better = pb + rb < perr[todo] + rerr[todo]
             upd = todo[better | sb]
             sel = better | sb
@@ -198,25 +234,10 @@ class LevenbergMarquardt(IKSolver):
         return IKResult(q, succ, perr, rerr, iters)
 
     def _prepare(self, targets, q0):
-        """General validation; ``(N, 7)`` targets are converted by the same numba code as the fast path,
-        so a batch gives bit-identical answers to single calls."""
-        T, Q0, single = prepare(self.chain, targets, q0, self.seed + 1)
+        """General validation (raises the proper error for bad input); ``(N, 7)`` targets are converted by the
+        same numba code as the fast path, so both give bit-identical answers."""
+        T, Q0, _ = prepare(self.chain, targets, q0, self.seed + 1)
         t = np.asarray(targets)
         if t.ndim in (1, 2) and t.shape[-1] == 7 and T.shape[0]:
-            K.pose7_batch_to_matrix(np.ascontiguousarray(t.reshape(-1, 7), dtype=np.float64), T)
-        return T, Q0, single
-
-
-def warmup() -> None:
-    """Compile (or load from the on-disk cache) the kernels, so the first timed call is not a compile."""
-    from iklearn.robot.catalogue import planar2
-
-    c = planar2()
-    LevenbergMarquardt(c, position_only=True).solve(np.array([1.2, 0.3, 0, 0, 0, 0, 1.0]))
-    LevenbergMarquardt(c, position_only=True).solve(np.tile([1.2, 0.3, 0, 0, 0, 0, 1.0], (2, 1)))
-    LevenbergMarquardt(c, position_only=True).solve(np.tile([1.2, 0.3, 0, 0, 0, 0, 1.0], (SERIAL_BELOW, 1)))
-    s = LevenbergMarquardt(c, position_only=True)
-    s.solve(np.array([1.2, 0.3, 0, 0, 0, 0, 1.0]), np.zeros(2))  # the single-target fast paths
-    s.solve(np.eye(4), np.zeros(2))
-    out = np.empty((1, 4, 4))
-    K.fk_batch(np.zeros((1, 2)), c.joint_types, c.fixed, c.axes, c.tip, out)
+            P.poses7_to_matrices(np.ascontiguousarray(t.reshape(-1, 7), dtype=np.float64), T)
+        return T, Q0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -16,6 +16,7 @@ class IKResult:
     position_error : (N,) m, Euclidean distance of FK(q) to the target
     rotation_error : (N,) rad, geodesic angle between FK(q) and the target (0 for position-only tasks)
     iterations : (N,) int, iterations used (all restarts together)
+    rejected : (N,) int, valid solutions refused by an ``accept`` callback (zeros without one)
     """
 
     q: np.ndarray
@@ -23,6 +24,11 @@ class IKResult:
     position_error: np.ndarray
     rotation_error: np.ndarray
     iterations: np.ndarray
+    rejected: np.ndarray = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.rejected is None:
+            object.__setattr__(self, "rejected", np.zeros(self.q.shape[0], np.int64))
 
     def __len__(self) -> int:
         return int(self.q.shape[0])
@@ -34,11 +40,12 @@ class IKResult:
 
     def __getitem__(self, idx) -> "IKResult":
         idx = np.atleast_1d(np.arange(len(self))[idx])
-        return IKResult(self.q[idx], self.success[idx], self.position_error[idx], self.rotation_error[idx],
-                        self.iterations[idx])
+        return IKResult(*(getattr(self, f)[idx] for f in _FIELDS))
 
     @staticmethod
     def concatenate(results: list["IKResult"]) -> "IKResult":
         """Join several results along the batch axis."""
-        return IKResult(*(np.concatenate([getattr(r, f) for r in results]) for f in
-                          ("q", "success", "position_error", "rotation_error", "iterations")))
+        return IKResult(*(np.concatenate([getattr(r, f) for r in results]) for f in _FIELDS))
+
+
+_FIELDS = ("q", "success", "position_error", "rotation_error", "iterations", "rejected")

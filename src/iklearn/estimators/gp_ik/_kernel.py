@@ -25,7 +25,8 @@ from numba import njit
 from iklearn.estimators.gp_ik.gp import gp_add, gp_mean, gp_predict_one
 from iklearn.estimators.gp_ik.sensitivity import sensitivity_one
 from iklearn.kinematics._kernels import jacobian_from_frames
-from iklearn.solvers._lm_kernel import _cholesky_solve, _error, fk_frames
+from iklearn.solvers._lm_kernel import _cholesky_solve, fk_frames
+from iklearn.solvers._task_kernel import _error
 
 MODE_NONE, MODE_EI, MODE_UCB = 0, 1, 2
 _INV_SQRT_2PI = 0.3989422804014327
