@@ -126,17 +126,6 @@ def test_limits_at_equality_lm():
 
 
 # ----------------------------------------------------------------------------------------------- CLI
-def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    from iklearn.cli import main
-
-    monkeypatch.setattr(sys, "argv", ["iklearn", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture
@@ -186,18 +175,18 @@ CASES = {
 }
 
 
-def test_cli_unknown_option_is_a_usage_error(monkeypatch, capsys):
-    code, out, err = run_cli(monkeypatch, capsys, "solve", "--robot", "panda", "--bogus", "1")
+def test_cli_unknown_option_is_a_usage_error(cli):
+    code, out, err = cli("solve", "--robot", "panda", "--bogus", "1")
     assert code == 2 and "No such option" in err and "Traceback" not in out + err
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_cli_user_mistakes_give_one_line_and_exit_2(case, files, monkeypatch, capsys):
+def test_cli_user_mistakes_give_one_line_and_exit_2(cli, case, files):
     from iklearn.robot.catalogue import URDF_DIR
 
     argv, fragment = CASES[case]
     args = argv.format(d=files, urdf=URDF_DIR / "arm5.urdf").split()
-    code, out, err = run_cli(monkeypatch, capsys, *args)
+    code, out, err = cli(*args)
     assert code == 2, (out, err)
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
@@ -206,7 +195,7 @@ def test_cli_user_mistakes_give_one_line_and_exit_2(case, files, monkeypatch, ca
     assert not (files / "s.csv").exists()
 
 
-def test_unwritable_output_directory(files, monkeypatch, capsys):
+def test_unwritable_output_directory(cli, files):
     import os
 
     ro = files / "ro"
@@ -215,7 +204,7 @@ def test_unwritable_output_directory(files, monkeypatch, capsys):
     try:
         if os.access(ro, os.W_OK):  # running as root: permissions are not enforced
             pytest.skip("directory permissions are not enforced for this user")
-        code, _, err = run_cli(monkeypatch, capsys, "solve", "--robot", "panda", "--targets",
+        code, _, err = cli("solve", "--robot", "panda", "--targets",
                                str(files / "poses.csv"), "--out", str(ro / "s.csv"))
         assert code == 2 and "not writable" in err and len(err.strip().splitlines()) == 1
     finally:

@@ -1,4 +1,4 @@
-"""Top-level commands: ``iklearn robots``, ``iklearn fk``, ``iklearn solve``.
+"""Top-level commands: ``iklearn robots``, ``iklearn fk`` (``iklearn solve`` is :mod:`iklearn.cli.solve`).
 
 Only argument parsing and printing live here; every user mistake surfaces as an
 :class:`~iklearn.errors.IKLearnError`, which ``iklearn.cli.main`` prints as one line with exit code 2.
@@ -23,13 +23,19 @@ def _chain(robot: str, base: Optional[str], tip: Optional[str]):
     return load_robot(robot, base, tip)
 
 
-def _parse_q(text: str, dof: int) -> np.ndarray:
+def parse_numbers(text: str, flag: str, count: int, what: str) -> np.ndarray:
+    """``count`` comma-separated numbers given to ``flag`` (``what`` they are, for the message)."""
     try:
-        q = np.array([float(x) for x in text.replace(" ", "").split(",") if x != ""])
+        v = np.array([float(x) for x in text.replace(" ", "").split(",") if x != ""])
     except ValueError:
-        raise IKLearnError(f"--q must be {dof} comma-separated numbers, got {text!r}") from None
-    if q.shape != (dof,):
-        raise IKLearnError(f"--q has {q.size} values; the robot has {dof} joints")
+        raise IKLearnError(f"{flag} must be {count} comma-separated numbers ({what}), got {text!r}") from None
+    if v.shape != (count,):
+        raise IKLearnError(f"{flag} has {v.size} values; expected {count} ({what})")
+    return v
+
+
+def _parse_q(text: str, dof: int) -> np.ndarray:
+    q = parse_numbers(text, "--q", dof, f"the robot has {dof} joints")
     if not np.isfinite(q).all():
         raise IKLearnError("--q contains NaN or inf")
     return q
@@ -101,35 +107,7 @@ def fk_cmd(
         typer.echo(",".join(f"{v:.9g}" for v in row))
 
 
-def solve_cmd(
-    robot: str = typer.Option(..., "--robot", help=ROBOT_HELP),
-    targets: Path = typer.Option(..., "--targets", help="CSV with columns x,y,z,qx,qy,qz,qw"),
-    out: Path = typer.Option(..., "--out", help="solutions CSV: q0..q{n-1},success,position_error,..."),
-    base: Optional[str] = typer.Option(None, "--base", help="base link (URDF)"),
-    tip: Optional[str] = typer.Option(None, "--tip", help="tip link (URDF)"),
-    method: str = typer.Option("lm", "--method", help="lm, dls, sdls or analytic (closed form, UR arms)"),
-    seed: int = typer.Option(0, "--seed", help="random seed"),
-    position_only: bool = typer.Option(False, "--position-only", help="ignore the target orientation"),
-    tol_position: float = typer.Option(1e-6, "--tol-position", help="m"),
-    tol_rotation: float = typer.Option(1e-5, "--tol-rotation", help="rad"),
-) -> None:
-    """Inverse kinematics for every pose of a CSV; unreachable targets get success=0, not an error."""
-    from iklearn._io import check_writable
-    from iklearn.data.csvio import read_poses_csv, write_solutions_csv
-    from iklearn.solvers import make_solver
-
-    check_writable(out)
-    solver = make_solver(
-        robot, method, base_link=base, tip_link=tip, position_only=position_only,
-        tol_position=tol_position, tol_rotation=tol_rotation, seed=seed,
-    )
-    res = solver.solve(read_poses_csv(targets))
-    write_solutions_csv(out, res)
-    typer.echo(f"solved {int(res.success.sum())}/{len(res)} targets with {method}; wrote {out}")
-
-
 def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
     """Add the core commands to the top-level app."""
     app.command("robots")(robots)
     app.command("fk")(fk_cmd)
-    app.command("solve")(solve_cmd)

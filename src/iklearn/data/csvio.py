@@ -76,6 +76,8 @@ def write_csv(path: str | os.PathLike, columns: Sequence[str], data: np.ndarray,
 
 
 def _fmt(v) -> str:
+    if isinstance(v, str):
+        return v
     if isinstance(v, (bool, np.bool_)):
         return "1" if v else "0"
     if isinstance(v, (int, np.integer)):
@@ -98,4 +100,32 @@ def write_solutions_csv(path: str | os.PathLike, result, **kw) -> Path:
     data[:, -3] = np.asarray(result.position_error, float)
     data[:, -2] = np.asarray(result.rotation_error, float)
     data[:, -1] = np.asarray(result.iterations, np.int64)
+    return write_csv(path, cols, data, **kw)
+
+
+def write_path_csv(path: str | os.PathLike, result, **kw) -> Path:
+    """Write a :class:`~iklearn.solvers.path.PathResult`: the solution columns, then ``joint_step`` (rad / m),
+    ``cartesian_step`` (m), ``discontinuity`` (0/1) and ``reason`` per row."""
+    q = np.asarray(result.q, float)
+    cols = [f"q{i}" for i in range(q.shape[1])] + ["success", "position_error", "rotation_error", "iterations",
+                                                   "joint_step", "cartesian_step", "discontinuity", "reason"]
+    data = np.empty((q.shape[0], len(cols)), dtype=object)
+    data[:, : q.shape[1]] = q
+    for j, (name, kind) in enumerate(zip(cols[q.shape[1]:], (bool, float, float, np.int64, float, float, bool, str))):
+        data[:, q.shape[1] + j] = np.asarray(getattr(result, name)).astype(kind)
+    return write_csv(path, cols, data, **kw)
+
+
+def write_solution_set_csv(path: str | os.PathLike, sset, **kw) -> Path:
+    """Write a :class:`~iklearn.solvers.sets.SolutionSet`, one row per solution found: ``target`` (row of the
+    targets), ``solution`` (0 = best), ``q0..q{n-1}``, ``position_error``, ``rotation_error``, ``score``."""
+    t, k = np.nonzero(np.asarray(sset.valid))
+    q = np.asarray(sset.q, float)[t, k]
+    cols = ["target", "solution"] + [f"q{i}" for i in range(q.shape[1])] + ["position_error", "rotation_error",
+                                                                           "score"]
+    data = np.empty((t.size, len(cols)), dtype=object)
+    data[:, 0], data[:, 1] = t.astype(np.int64), k.astype(np.int64)
+    data[:, 2: 2 + q.shape[1]] = q
+    for j, name in enumerate(("position_error", "rotation_error", "score")):
+        data[:, 2 + q.shape[1] + j] = np.asarray(getattr(sset, name), float)[t, k]
     return write_csv(path, cols, data, **kw)

@@ -201,6 +201,9 @@ def solve_set(
     rank: Literal["nearest", "manipulability", "limits"] = "nearest",
     q0=None,
     method: Literal["auto", "lm", "dls", "sdls", "analytic"] = "auto",
+    position_only: bool = False,
+    tol_position: float = 1e-6,
+    tol_rotation: float = 1e-5,
     max_attempts: int | None = None,
     seed: int = 0,
     base_link: str | None = None,
@@ -211,7 +214,8 @@ def solve_set(
 
     Parameters
     ----------
-    robot, targets, q0, seed, base_link, tip_link : as in :func:`solve`
+    robot, targets, q0, position_only, tol_position, tol_rotation, seed, base_link, tip_link : as in
+        :func:`solve`
     n_solutions : K >= 1, solutions wanted per target
     min_distance : rad (joint distance, > 0); members of a set are at least this far apart, and solutions
         that differ by whole turns of a joint spanning 2 pi count as one
@@ -229,17 +233,19 @@ def solve_set(
     """
     from iklearn.solvers.sets import solve_set as _solve_set
 
+    opts = dict(tol_position=tol_position, tol_rotation=tol_rotation, seed=seed)
     solver = None
     if method == "auto":
         method = "lm"
         name = robot.name if isinstance(robot, Chain) else str(robot)
-        if not kwargs and name in _ur_names():
+        if not kwargs and not position_only and name in _ur_names():
             try:
-                solver = _cached_solver(robot, "analytic", base_link, tip_link, {"seed": seed})
+                solver = _cached_solver(robot, "analytic", base_link, tip_link, opts)
             except IKLearnError:  # a UR name on another model (e.g. a tool offset): numerical restarts
                 pass
     if solver is None:
-        solver = _cached_solver(robot, method, base_link, tip_link, dict(seed=seed, **kwargs))
+        solver = _cached_solver(robot, method, base_link, tip_link, dict(position_only=position_only, **opts,
+                                                                         **kwargs))
     return _solve_set(solver, targets, q0, n_solutions=n_solutions, min_distance=min_distance, rank=rank,
                       max_attempts=max_attempts, seed=seed)
 
