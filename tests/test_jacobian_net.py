@@ -6,7 +6,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from iklearn.data import random_manipulators as rm  # noqa: E402
-from iklearn.errors import ModelMismatchError, ShapeError  # noqa: E402
+from iklearn.errors import InputDomainError, ModelMismatchError, NonFiniteError, ShapeError  # noqa: E402
 from iklearn.estimators.jacobian_net import JacobianNet  # noqa: E402
 
 
@@ -107,6 +107,44 @@ def test_bad_input_shape(fitted):
     m, _, _ = fitted
     with pytest.raises(ShapeError):
         m.predict_confidence(np.zeros((3, 5)))
+    X = m.scalers_.x_mean[None].repeat(2, 0)
+    X[1, 19] = np.nan
+    with pytest.raises(NonFiniteError):
+        m.predict_confidence(X)
+
+
+def test_constant_columns_ignore_rounding_and_refuse_other_values(tmp_path):
+    """The full-size recipe's scaler: with 495,000 rows the alpha columns have a standard deviation of ~1e-11
+    (the summation error of their mean); they must still be constant, so that pi/2 written 1.5708 (as M3's data
+    files write it) gives the same predictions as the exact value."""
+    from iklearn.estimators.jacobian_net.model import Scalers
+    from iklearn.experiments.jacobian_net import METHOD
+
+    conf = rm.make_dataset(1500, seed=11)
+    est = rm.make_dataset(1000, seed=12, only_reachable=True)
+    big = np.tile(np.vstack([conf.X, est.X]), (198, 1))  # the full size's 495,000 rows
+    alpha = [12, 14, 15, 16]  # the non-zero alpha columns
+    assert big.std(axis=0)[alpha].min() > 1e-12  # what scaled them by their noise before
+    assert Scalers.fit(big, est.J).x_const[alpha].all()
+    rng = np.random.default_rng(0)
+    noisy = [d.X + np.where(d.X == d.X[:1], 1.0, 0.0) * np.where(np.isin(np.arange(24), alpha),
+                                                                  rng.normal(0, 2e-11, d.X.shape), 0.0)
+             for d in (conf, est)]
+    m = JacobianNet(encoder=(32, 32), confidence=(16,), estimation=(32,), batch_size=128, **METHOD,
+                    pretrain_epochs=2, confidence_epochs=2, n_cycles=1, epochs_per_phase=1, n_threads=1,
+                    random_state=0).fit(noisy[0], conf.reachable, noisy[1], est.J)
+    assert m.scalers_.x_const[alpha].all() and np.count_nonzero(m.scalers_.x_const) == 14  # table II's 14
+    te = rm.make_dataset(500, seed=13)
+    rounded = te.X.copy()
+    rounded[:, 12:18] = np.round(rounded[:, 12:18], 4)
+    assert np.abs(rounded - te.X).max() > 1e-6
+    m = JacobianNet.load(m.save(tmp_path / "m.npz"))
+    np.testing.assert_allclose(m.predict_confidence(rounded), m.predict_confidence(te.X), rtol=0, atol=1e-6)
+    np.testing.assert_allclose(m.predict_jacobian(rounded), m.predict_jacobian(te.X), rtol=0, atol=1e-6)
+    other = te.X.copy()
+    other[7, 12] = -np.pi / 2  # another arm family: refused, not silently mispredicted
+    with pytest.raises(InputDomainError, match="column 12"):
+        m.predict(other)
 
 
 def test_lift_and_skip_keep_the_input_layout(tmp_path):

@@ -77,7 +77,7 @@ def test_feature_layouts():
     assert np.all(ds.X[:, 21:24] >= 0) and np.all(ds.X[:, 21:24] < 2 * np.pi)
 
 
-@pytest.mark.parametrize("branch", ["canonical", "solver"])
+@pytest.mark.parametrize("branch", ["ikine6s", "canonical", "random"])
 def test_labels_are_the_jacobian_at_the_chosen_solution(branch):
     ds = rm.make_dataset(200, frame="world", branch=branch, only_reachable=True, seed=2)
     assert ds.reachable.all() and np.isfinite(ds.J).all()
@@ -88,12 +88,12 @@ def test_labels_are_the_jacobian_at_the_chosen_solution(branch):
         np.testing.assert_allclose(T[:3, 3], ds.pose[i, :3], atol=1e-9)
 
 
-def test_canonical_branch_is_deterministic_and_solver_branch_varies():
+def test_canonical_branch_is_deterministic_and_random_branch_varies():
     prm, pose = _arms_poses(500, seed=5)
     q_all, ok = rm.analytic_ik(prm, pose)
     qc, _ = rm.select_branch(q_all, "canonical")
     np.testing.assert_array_equal(qc[ok], q_all[ok, 0])
-    qs, _ = rm.select_branch(q_all, "solver", np.random.default_rng(0))
+    qs, _ = rm.select_branch(q_all, "random", np.random.default_rng(0))
     same = np.all(np.isclose(qs[ok], qc[ok]), axis=1)
     assert 0.05 < same.mean() < 0.3  # about 1 in 8
     # limits exclude some branches: the chosen solution respects them
@@ -103,10 +103,68 @@ def test_canonical_branch_is_deterministic_and_solver_branch_varies():
 
 
 def test_held_out_arm_split_and_determinism():
-    a = rm.make_dataset(500, n_arms=20, seed=7)
-    b = rm.make_dataset(500, n_arms=20, seed=7)
+    a = rm.make_dataset(500, sampler="uniform", n_arms=20, seed=7)
+    b = rm.make_dataset(500, sampler="uniform", n_arms=20, seed=7)
     np.testing.assert_array_equal(a.X, b.X)
     assert len(np.unique(a.arm)) == 20
     for k in range(20):
         rows = a.params[a.arm == k]
         assert np.ptp(rows, axis=0).max() == 0
+
+
+def _rtb_ikine6s_default(prm, T):
+    """Robotics Toolbox 10's ``ikine6s(T)`` (its 'puma' case, default configuration ``sol = [1 1 1]``, as
+    released before the 2021 configuration fix), written out independently of :func:`rm.analytic_ik`."""
+    d3, d4, a2, a3 = prm
+    px, py, pz = T[:3, 3]
+    r = np.hypot(px, py)
+    t1 = np.arctan2(py, px) + np.arcsin(d3 / r)
+    v114 = px * np.cos(t1) + py * np.sin(t1)
+    r = np.hypot(v114, pz)
+    psi = np.arccos((a2**2 - d4**2 - a3**2 + v114**2 + pz**2) / (2 * a2 * r))
+    t2 = np.arctan2(pz, v114) + psi  # n2 = +1
+    num = np.cos(t2) * v114 + np.sin(t2) * pz - a2
+    den = np.cos(t2) * pz - np.sin(t2) * v114
+    t3 = np.arctan2(a3, d4) - np.arctan2(num, den)
+    d, a, al = rm.dh_table(np.asarray(prm)[None])
+    T13 = np.eye(4)
+    for i, th in enumerate((t1, t2, t3)):
+        ct, st, ca, sa = np.cos(th), np.sin(th), np.cos(al[0, i]), np.sin(al[0, i])
+        T13 = T13 @ np.array([[ct, -st * ca, st * sa, a[0, i] * ct], [st, ct * ca, -ct * sa, a[0, i] * st],
+                              [0, sa, ca, d[0, i]], [0, 0, 0, 1]])
+    Td4 = np.eye(4)
+    Td4[2, 3] = d4
+    R = (np.linalg.inv(Td4) @ np.linalg.inv(T13) @ T)[:3, :3]
+    phi = np.arctan2(R[1, 2], R[0, 2])  # tr2eul without 'flip'
+    sp, cp = np.sin(phi), np.cos(phi)
+    theta = np.arctan2(cp * R[0, 2] + sp * R[1, 2], R[2, 2])
+    psi6 = np.arctan2(-sp * R[0, 0] + cp * R[1, 0], -sp * R[0, 1] + cp * R[1, 1])
+    return np.array([t1, t2, t3, phi, -theta, psi6])  # alpha4 > 0: theta5 = -theta5
+
+
+def test_ikine6s_label_is_rtb_default_configuration():
+    prm, pose = _arms_poses(300, seed=8)
+    q_all, ok = rm.analytic_ik(prm, pose)
+    q, ok6 = rm.select_branch(q_all, "ikine6s")
+    np.testing.assert_array_equal(ok6, ok)
+    R = rm.euler_xyz_to_matrix(pose[:, 3:])
+    for i in np.nonzero(ok)[0][:60]:
+        T = np.eye(4)
+        T[:3, :3], T[:3, 3] = R[i], pose[i, :3]
+        ref = _rtb_ikine6s_default(prm[i], T)
+        np.testing.assert_allclose(np.angle(np.exp(1j * (q[i] - ref))), 0, atol=1e-8)
+
+
+def test_m3_sampler_keeps_a_quarter_of_unreachable_draws():
+    rng = np.random.default_rng(3)
+    prm, pose = rm.sample_m3(20000, rng)
+    share = rm.reachable(prm, pose).mean()
+    assert 0.59 < share < 0.63  # M3's data: about 62 %
+    prm1, pose1 = rm.sample_m3(20000, rng, keep_unreachable=1.0)  # keep every draw: a plain uniform draw
+    assert 0.40 < rm.reachable(prm1, pose1).mean() < 0.44
+    # the arms are drawn uniformly either way: the sampler conditions poses, not arms
+    assert abs(prm.mean() - 0.25) < 0.005 and abs(prm1.mean() - 0.25) < 0.005
+    ds = rm.make_dataset(400, only_reachable=True, seed=4)
+    assert ds.reachable.all() and len(np.unique(ds.params[:, 0])) == 400
+    with pytest.raises(ValueError, match="sampler='uniform'"):
+        rm.make_dataset(10, n_arms=2)

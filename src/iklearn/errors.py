@@ -34,6 +34,10 @@ class LinkNotFoundError(IKLearnError, ValueError):
     """A base or tip link does not exist, or the tip is not below the base."""
 
 
+class InputDomainError(IKLearnError, ValueError):
+    """An input lies where a model was never trained (e.g. another value in a column that was constant)."""
+
+
 class ModelMismatchError(IKLearnError, ValueError):
     """A saved model was made for another robot, a newer format, or is corrupt."""
 

@@ -11,17 +11,30 @@ Such an arm has a closed-form IK (:func:`analytic_ik`): the wrist centre (the ti
 
 Reachability is M3's rule: its generator labels a pose reachable when Robotics Toolbox's ``ikine6s`` returns
 no NaN for an arm built without joint limits, i.e. when the wrist centre lies in the annulus
-``|a2 - L| <= rho <= a2 + L`` (``L = hypot(a3, d4)``) with ``x^2 + y^2 >= d3^2`` -- the test in
-:func:`analytic_ik`. With the paper's pose ranges about 42 % of samples are reachable.
+``|a2 - L| <= rho <= a2 + L`` (``L = hypot(a3, d4)``) with ``x^2 + y^2 >= d3^2`` (:func:`reachable`).
+
+Samplers (``sampler=``), both one fresh arm per sample:
+
+* ``"m3"`` -- M3's own (github.com/liaopeiyuan/M3, ``randSample.m``). Confidence rows, its ``ikine``
+  variant: draw a pose for the arm; keep it if reachable, else keep it with probability ``keep_unreachable``
+  (0.25: the loop ``while x > 0.25 ... x = rand()``) and otherwise draw again. That lifts the reachable share
+  from about 42 % (a plain draw) to about 61 %. Jacobian rows (``only_reachable``), its ``jacobian``
+  variant: up to ``plim`` (50, the paper's ``opt.plim``) poses per arm, a reachable one kept, a fresh arm when
+  none is (we keep the first reachable draw, M3 the last: both are a uniform reachable pose of the arm).
+* ``"uniform"`` -- a plain uniform draw (``n_arms`` arms shared by the samples; only_reachable keeps drawing
+  poses of random arms, so arms enter in proportion to their reachable share).
 
 Labels (``branch=``):
 
-* ``"canonical"`` -- the well-defined label: branch 0 of :func:`analytic_ik` (shoulder ``u >= 0``,
-  elbow ``sin(q3 + atan2(d4, a3)) >= 0``, wrist ``sin(q5) >= 0``); if limits exclude it, the first
-  valid branch in the fixed order 0..7.
-* ``"solver"`` -- the paper's kind of label: whichever solution a numerical solver started from a random
-  guess happens to return. Emulated by a uniformly random valid branch per sample (seeded), which is what
-  random-restart IK converges to on these arms; it caps any regressor (see the experiment).
+* ``"ikine6s"`` -- the paper's label: the solution RTB's ``ikine6s(T)`` returns at its default configuration
+  (documented as ``'lun'``), for this arm family its ``'puma'`` case. In RTB 10 as released before its 2021
+  configuration fix (and when M3 was written, 2019) the default code path takes ``q1 = atan2(py, px) +
+  asin(d3 / r)``, ``q2 = atan2(pz, u) + psi`` and the unflipped ZYZ wrist (``q5 <= 0``): our branch
+  :data:`IKINE6S_BRANCH` (3). (After the fix the same default string selects branch 4.)
+* ``"canonical"`` -- branch 0 (shoulder ``u >= 0``, elbow ``sin(q3 + atan2(d4, a3)) >= 0``, wrist
+  ``sin(q5) >= 0``); if limits exclude it, the first valid branch in the fixed order 0..7.
+* ``"random"`` -- a uniformly random valid branch per sample (seeded): what a numerical solver from a random
+  guess would return. Not the paper's label; it caps any regressor (see the experiment).
 
 Feature layouts (our reading of the paper's tables II-V; 0-based columns):
 
@@ -45,8 +58,10 @@ import numpy as np
 ALPHA = np.array([np.pi / 2, 0.0, -np.pi / 2, np.pi / 2, -np.pi / 2, 0.0])
 N_KINE = 24
 N_DYNA = 96
-Branch = Literal["canonical", "solver"]
+IKINE6S_BRANCH = 3  # RTB ikine6s' default configuration for this family (see the module docstring)
+Branch = Literal["ikine6s", "canonical", "random"]
 Layout = Literal["kine", "dyna"]
+Sampler = Literal["m3", "uniform"]
 
 
 # ----------------------------------------------------------------------------------------------- sampling
@@ -102,6 +117,48 @@ def matrix_to_euler_xyz(R: np.ndarray) -> np.ndarray:
 def sample_poses(n: int, rng: np.random.Generator, radius: float = 0.4) -> np.ndarray:
     """``(n, 6)`` ``[x, y, z, r, p, y]``: position ``U[-radius, radius]^3`` m, XYZ Euler ``U[0, 2 pi)^3``."""
     return np.hstack([rng.uniform(-radius, radius, (n, 3)), rng.uniform(0, 2 * np.pi, (n, 3))])
+
+
+def sample_m3(n: int, rng: np.random.Generator, *, only_reachable: bool = False, keep_unreachable: float = 0.25,
+              plim: int = 50, radius: float = 0.4) -> tuple[np.ndarray, np.ndarray]:
+    """M3's sampler (``randSample.m``), one fresh arm per sample: ``(params (n, 4), pose (n, 6))``.
+
+    ``only_reachable=False`` (its ``ikine`` variant): per arm, draw poses until one is reachable or an
+    unreachable draw is kept (probability ``keep_unreachable``). ``only_reachable=True`` (its ``jacobian``
+    variant): up to ``plim`` draws per arm for a reachable pose, then a fresh arm. Vectorised over the rows
+    still drawing; the distribution is M3's, the order of random numbers is not.
+    """
+    arms = sample_dh(n, rng)
+    pose = np.empty((n, 6))
+    tries = np.zeros(n, dtype=int)
+    pending = np.arange(n)
+    while pending.size:
+        p = sample_poses(pending.size, rng, radius)
+        ok = reachable(arms[pending], p)
+        keep = ok if only_reachable else ok | (rng.random(pending.size) <= keep_unreachable)
+        pose[pending[keep]] = p[keep]
+        pending = pending[~keep]
+        if only_reachable and pending.size:
+            tries[pending] += 1
+            spent = pending[tries[pending] >= plim]
+            arms[spent] = sample_dh(spent.size, rng)
+            tries[spent] = 0
+    return arms, pose
+
+
+def reachable(params: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """``(n,)`` bool: the tip position ``pos`` (n, >= 3; m) is reachable by arm ``params`` (n, 4), any
+    orientation (the wrist centre is the tip): ``x^2 + y^2 >= d3^2`` and ``|a2 - L| <= rho <= a2 + L``."""
+    return _shoulder(np.atleast_2d(np.asarray(params, float)), np.asarray(pos, float)[:, :3])[2]
+
+
+def _shoulder(p: np.ndarray, pos: np.ndarray, eps: float = 1e-12):
+    """``(u2, c3p, reachable)``: squared horizontal reach past the shoulder offset, the elbow cosine."""
+    d3, d4, a2, a3 = p[:, 0], p[:, 1], p[:, 2], p[:, 3]
+    L = np.hypot(a3, d4)
+    u2 = pos[:, 0] ** 2 + pos[:, 1] ** 2 - d3**2
+    c3p = (u2 + pos[:, 2] ** 2 - a2**2 - L**2) / np.maximum(2 * a2 * L, eps)
+    return u2, c3p, (u2 >= 0) & (np.abs(c3p) <= 1.0)
 
 
 # ----------------------------------------------------------------------------------- kinematics (batched)
@@ -169,9 +226,7 @@ def analytic_ik(params: np.ndarray, pose: np.ndarray, eps: float = 1e-12):
     px, py, pz = pos[:, 0], pos[:, 1], pos[:, 2]
     L = np.hypot(a3, d4)
     phi = np.arctan2(d4, a3)
-    u2 = px**2 + py**2 - d3**2
-    c3p = (u2 + pz**2 - a2**2 - L**2) / np.maximum(2 * a2 * L, eps)
-    reachable = (u2 >= 0) & (np.abs(c3p) <= 1.0)
+    u2, c3p, ok = _shoulder(p, pos, eps)
     u_abs = np.sqrt(np.maximum(u2, 0.0))
     s3p_abs = np.sqrt(np.maximum(1 - np.clip(c3p, -1, 1) ** 2, 0.0))
     q = np.full((n, 8, 6), np.nan)
@@ -199,8 +254,8 @@ def analytic_ik(params: np.ndarray, pose: np.ndarray, eps: float = 1e-12):
                 b = 4 * s + 2 * e + w
                 q[:, b] = np.stack([q1, q2, q3, q4, q5, q6], axis=1)
     q = _wrap(q)
-    q[~reachable] = np.nan
-    return q, reachable
+    q[~ok] = np.nan
+    return q, ok
 
 
 def _wrap(q: np.ndarray) -> np.ndarray:
@@ -226,14 +281,17 @@ def select_branch(q_all: np.ndarray, branch: Branch, rng: np.random.Generator | 
     if upper is not None:
         valid &= np.all(q_all <= np.asarray(upper) + 1e-12, axis=2)
     ok = valid.any(axis=1)
-    if branch == "canonical":
+    if branch == "ikine6s":  # one fixed configuration, as RTB's solver: no fallback to another branch
+        idx = np.full(len(valid), IKINE6S_BRANCH)
+        ok = valid[:, IKINE6S_BRANCH]
+    elif branch == "canonical":
         idx = np.argmax(valid, axis=1)
-    elif branch == "solver":
+    elif branch == "random":
         rng = rng if rng is not None else np.random.default_rng(0)
         score = np.where(valid, rng.random(valid.shape), -1.0)
         idx = np.argmax(score, axis=1)
     else:
-        raise ValueError(f"branch must be 'canonical' or 'solver', got {branch!r}")
+        raise ValueError(f"branch must be 'ikine6s', 'canonical' or 'random', got {branch!r}")
     q = q_all[np.arange(q_all.shape[0]), idx]
     q[~ok] = np.nan
     return q, ok
@@ -276,16 +334,43 @@ class M3Dataset:
     branch: str
 
 
-def make_dataset(n: int, *, n_arms: int | None = None, layout: Layout = "kine", frame: str = "tip",
-                 branch: Branch = "canonical", only_reachable: bool = False, lower=None, upper=None,
-                 pose_radius: float = 0.4, seed: int = 0) -> M3Dataset:
+def make_dataset(n: int, *, sampler: Sampler = "m3", n_arms: int | None = None, layout: Layout = "kine",
+                 frame: str = "tip", branch: Branch = "ikine6s", only_reachable: bool = False, lower=None,
+                 upper=None, pose_radius: float = 0.4, jacobians: bool = True, seed: int = 0) -> M3Dataset:
     """Sample ``n`` (arm, pose) pairs with labels, vectorised.
 
-    ``n_arms`` arms are drawn (default ``n``: one per sample, as M3 does) and poses assigned to them in
-    turn. ``only_reachable`` keeps drawing poses until ``n`` reachable ones exist (the ``jacob*`` files).
-    ``lower``/``upper`` are joint limits (rad) for the IK; default none (full rotation).
+    ``sampler="m3"`` (default): M3's own sampler, one fresh arm per sample (:func:`sample_m3`; with
+    ``only_reachable`` its ``jacob*`` files, otherwise its ``conf*`` files). ``sampler="uniform"``: ``n_arms``
+    arms (default ``n``) with uniform poses assigned in turn; ``only_reachable`` keeps drawing poses of random
+    arms until ``n`` reachable ones exist. ``lower``/``upper``: joint limits (rad) for the IK label, uniform
+    sampler only (M3's arms have none). ``jacobians=False`` skips the IK label (``q``, ``J`` stay NaN):
+    reachability labels only, the cheap part (for confidence sets).
     """
     rng = np.random.default_rng(seed)
+    if sampler == "m3":
+        if n_arms is not None or lower is not None or upper is not None:
+            raise ValueError("sampler='m3' draws one limit-free arm per sample; use sampler='uniform' for "
+                             "n_arms or joint limits")
+        prm, pose = sample_m3(n, rng, only_reachable=only_reachable, radius=pose_radius)
+        if jacobians:
+            q, ok = select_branch(analytic_ik(prm, pose)[0], branch, rng)
+        else:
+            q, ok = np.full((n, 6), np.nan), reachable(prm, pose)
+        chunks = [(np.arange(n), prm, pose, q, ok)]
+    elif sampler == "uniform":
+        chunks = _uniform_chunks(n, n_arms, rng, branch, only_reachable, lower, upper, pose_radius)
+    else:
+        raise ValueError(f"sampler must be 'm3' or 'uniform', got {sampler!r}")
+    arm, prm, pose, q, ok = (np.concatenate(c) for c in zip(*chunks))
+    J = np.full((n, 36), np.nan)
+    if jacobians and ok.any():
+        _, Jk = fk_jacobian(prm[ok], q[ok], frame)  # type: ignore[arg-type]
+        J[ok] = Jk.reshape(-1, 36)
+    X = features(prm, pose, layout, rng)
+    return M3Dataset(X, ok, prm, pose, arm, q, J, layout, frame, branch)
+
+
+def _uniform_chunks(n, n_arms, rng, branch, only_reachable, lower, upper, pose_radius) -> list[tuple]:
     n_arms = n if n_arms is None else int(n_arms)
     arms = sample_dh(n_arms, rng)
     chunks: list[tuple] = []
@@ -295,17 +380,10 @@ def make_dataset(n: int, *, n_arms: int | None = None, layout: Layout = "kine", 
         arm = rng.integers(0, n_arms, m) if n_arms < n or only_reachable else np.arange(have, have + m) % n_arms
         prm = arms[arm]
         pose = sample_poses(m, rng, pose_radius)
-        q_all, _ = analytic_ik(prm, pose)
-        q, ok = select_branch(q_all, branch, rng, lower, upper)
+        q, ok = select_branch(analytic_ik(prm, pose)[0], branch, rng, lower, upper)
         if only_reachable:
             arm, prm, pose, q, ok = arm[ok], prm[ok], pose[ok], q[ok], ok[ok]
         take = min(n - have, len(ok))
         chunks.append((arm[:take], prm[:take], pose[:take], q[:take], ok[:take]))
         have += take
-    arm, prm, pose, q, ok = (np.concatenate(c) for c in zip(*chunks))
-    J = np.full((n, 36), np.nan)
-    if ok.any():
-        _, Jk = fk_jacobian(prm[ok], q[ok], frame)  # type: ignore[arg-type]
-        J[ok] = Jk.reshape(-1, 36)
-    X = features(prm, pose, layout, rng)
-    return M3Dataset(X, ok, prm, pose, arm, q, J, layout, frame, branch)
+    return chunks

@@ -79,8 +79,10 @@ def _timed_predict(model, X):
     return y, (time.perf_counter() - t0) / len(X)
 
 
-def conf_baselines(tr, te, n_sub: int, n_gp: int, seed: int) -> dict:
-    """Fit table VI's classifiers; returns ``{name: (prediction (N,) bool, seconds per sample)}``."""
+def conf_baselines(tr, te, n_sub: int, n_gp: int, seed: int, fast: bool = False) -> dict:
+    """Fit table VI's classifiers; returns ``{name: (prediction (N,) bool, seconds per sample)}``.
+
+    ``fast``: fewer trees and boosting rounds (for the test-sized run only)."""
     from sklearn.ensemble import AdaBoostClassifier, HistGradientBoostingClassifier, RandomForestClassifier
     from sklearn.gaussian_process import GaussianProcessClassifier
     from sklearn.linear_model import LogisticRegression, Ridge
@@ -102,9 +104,10 @@ def conf_baselines(tr, te, n_sub: int, n_gp: int, seed: int) -> dict:
         "naive Bayes": (GaussianNB(), slice(None)),
         "GP": (make_pipeline(std(), GaussianProcessClassifier(random_state=seed)), slice(0, min(n_gp, len(X)))),
         "decision tree": (DecisionTreeClassifier(random_state=seed), slice(None)),
-        "random forest": (RandomForestClassifier(n_estimators=50, n_jobs=2, random_state=seed), slice(None)),
-        "AdaBoost": (AdaBoostClassifier(random_state=seed), slice(None)),
-        "GBM": (HistGradientBoostingClassifier(random_state=seed), slice(None)),
+        "random forest": (RandomForestClassifier(n_estimators=10 if fast else 50, n_jobs=2, random_state=seed),
+                          slice(None)),
+        "AdaBoost": (AdaBoostClassifier(n_estimators=10 if fast else 50, random_state=seed), slice(None)),
+        "GBM": (HistGradientBoostingClassifier(max_iter=20 if fast else 100, random_state=seed), slice(None)),
     }
     out = {}
     for name, (m, rows) in models.items():
@@ -161,7 +164,7 @@ def numerical_route_time(te, n: int = 100, seed: int = 0) -> tuple[float, float]
     t_num = (time.perf_counter() - t0) / len(idx)
     t0 = time.perf_counter()
     q_all, _ = rm.analytic_ik(te.params, te.pose)
-    q, ok = rm.select_branch(q_all, "canonical")
+    q, ok = rm.select_branch(q_all, "ikine6s")
     rm.fk_jacobian(te.params[ok], q[ok], "tip")
     t_ana = (time.perf_counter() - t0) / len(te.params)
     return t_num, t_ana

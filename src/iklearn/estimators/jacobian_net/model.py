@@ -3,7 +3,7 @@
 A shared encoder feeds two heads: the confidence head (one logit: is the pose reachable for this arm?)
 and the estimation head (the flattened 6x6 Jacobian). Every hidden layer is ``Linear -> BatchNorm ->
 PReLU -> Dropout`` as in the paper. Scaling as in the paper (section V-B): inputs standardised
-(scikit-learn ``scale``: zero mean, unit variance; constant columns left at unit scale), Jacobian
+(scikit-learn ``scale``: zero mean, unit variance; constant columns map to 0, see :class:`Scalers`), Jacobian
 targets min-max scaled to ``[-1, 1]``. The scalers are plain arrays so the model saves without pickle.
 
 Optional input lift (``lift=``, our addition, computed *inside* the network so the 24/96-feature layout is
@@ -29,27 +29,59 @@ from typing import Sequence
 import numpy as np
 
 
+CONST_RTOL = 1e-6  # a training column whose range is within this fraction of its size (>= 1) is constant
+CONST_INPUT_RTOL = 1e-3  # a constant column accepts inputs this close (relative, >= 1): pi/2 written 1.5708
+
+
 @dataclass
 class Scalers:
-    """``x_mean, x_scale`` (n_features,); ``y_min, y_max`` (n_outputs,)."""
+    """``x_mean, x_scale, x_const`` (n_features,); ``y_min, y_max`` (n_outputs,).
+
+    Constant (and near-constant, :data:`CONST_RTOL`) input columns, such as the alpha values of the M3
+    arms, carry no information: they map to 0 whatever their rounding noise (a column of pi/2 has a standard
+    deviation of ~1e-11 from the summation error of its mean alone; dividing by it turned an alpha written
+    1.5708 into 2e5 standard deviations). Their ``x_mean`` is the training value, ``x_scale`` 1, and
+    :meth:`x` refuses an input farther than :data:`CONST_INPUT_RTOL` from it: the model has never seen
+    another value there.
+    """
 
     x_mean: np.ndarray
     x_scale: np.ndarray
     y_min: np.ndarray
     y_max: np.ndarray
+    x_const: np.ndarray
 
     @staticmethod
     def fit(X: np.ndarray, Y: np.ndarray) -> "Scalers":
+        lo, hi = X.min(axis=0), X.max(axis=0)
+        centre = 0.5 * (lo + hi)
+        const = (hi - lo) <= CONST_RTOL * np.maximum(1.0, np.abs(centre))
         std = X.std(axis=0)
         span = Y.max(axis=0) - Y.min(axis=0)
         y_min = Y.min(axis=0)
         # a constant target column (e.g. a structurally zero Jacobian entry) maps to 0
         y_max = np.where(span > 1e-12, Y.max(axis=0), y_min + 1.0)
         y_min = np.where(span > 1e-12, y_min, y_min - 1.0)
-        return Scalers(X.mean(axis=0), np.where(std > 1e-12, std, 1.0), y_min, y_max)
+        return Scalers(np.where(const, centre, X.mean(axis=0)), np.where(const | (std <= 0), 1.0, std), y_min,
+                       y_max, const)
 
     def x(self, X: np.ndarray) -> np.ndarray:
-        return ((X - self.x_mean) / self.x_scale).astype(np.float32)
+        """Standardised ``(N, F)`` float32 rows; raises :class:`InputDomainError` for an input off the
+        training value of a constant column."""
+        c = np.nonzero(self.x_const)[0]
+        if c.size:
+            ref = self.x_mean[c]
+            off = np.abs(X[:, c] - ref) > CONST_INPUT_RTOL * np.maximum(1.0, np.abs(ref))
+            if off.any():
+                i, k = np.argwhere(off)[0]
+                from iklearn.errors import InputDomainError
+
+                raise InputDomainError(
+                    f"feature column {c[k]} was constant ({ref[k]:.6g}) in training, got {X[i, c[k]]:.6g} "
+                    f"(row {i}; {int(off.any(axis=1).sum())} rows off): the model has not seen other values")
+        Z = (X - self.x_mean) / self.x_scale
+        Z[:, c] = 0.0
+        return Z.astype(np.float32)
 
     def y(self, Y: np.ndarray) -> np.ndarray:
         return (2.0 * (Y - self.y_min) / (self.y_max - self.y_min) - 1.0).astype(np.float32)
@@ -58,12 +90,13 @@ class Scalers:
         return (np.asarray(Ys, float) + 1.0) * 0.5 * (self.y_max - self.y_min) + self.y_min
 
     def to_arrays(self) -> dict[str, np.ndarray]:
-        return {"scaler.x_mean": self.x_mean, "scaler.x_scale": self.x_scale,
+        return {"scaler.x_mean": self.x_mean, "scaler.x_scale": self.x_scale, "scaler.x_const": self.x_const,
                 "scaler.y_min": self.y_min, "scaler.y_max": self.y_max}
 
     @staticmethod
     def from_arrays(a) -> "Scalers":
-        return Scalers(*(np.asarray(a["scaler." + k], float) for k in ("x_mean", "x_scale", "y_min", "y_max")))
+        f = (np.asarray(a["scaler." + k], float) for k in ("x_mean", "x_scale", "y_min", "y_max"))
+        return Scalers(*f, np.asarray(a["scaler.x_const"], bool))
 
 
 LIFTS = ("none", "trig", "quad", "geo")
@@ -172,25 +205,31 @@ def build_network(n_in: int, n_out: int, encoder: Sequence[int], confidence: Seq
             est, n_e = block(estimation, n_code)
             self.estimation = nn.Sequential(*est, nn.Linear(n_e, n_out))
 
-        def conf_logits(self, x: "torch.Tensor", z: "torch.Tensor | None" = None) -> "torch.Tensor":
-            """(N, 1) confidence logits (``z``: the code, if already computed)."""
-            z = self.encoder(x) if z is None else z
-            if skip:
-                z = torch.cat([z, self.encoder[0](x)], dim=1)
-            return self.confidence(z)
+        def encode(self, x: "torch.Tensor") -> tuple["torch.Tensor", "torch.Tensor"]:
+            """``(lifted input, code)``: the lift (``encoder[0]``) computed once, then the encoder layers."""
+            lifted = z = self.encoder[0](x)
+            for i, layer in enumerate(self.encoder):
+                if i:
+                    z = layer(z)
+            return lifted, z
+
+        def conf_logits(self, x: "torch.Tensor", enc: "tuple | None" = None) -> "torch.Tensor":
+            """(N, 1) confidence logits (``enc``: :meth:`encode`'s result, if already computed)."""
+            lifted, z = self.encode(x) if enc is None else enc
+            return self.confidence(torch.cat([z, lifted], dim=1) if skip else z)
 
         def forward(self, x: "torch.Tensor") -> tuple["torch.Tensor", "torch.Tensor"]:
-            z = self.encoder(x)
-            return self.conf_logits(x, z), self.estimation(z)
+            enc = self.encode(x)
+            return self.conf_logits(x, enc), self.estimation(enc[1])
 
         @torch.inference_mode()
         def gated(self, x: "torch.Tensor", threshold: float) -> tuple["torch.Tensor", "torch.Tensor", "torch.Tensor"]:
             """Confidence for all rows; the estimation head runs only on rows whose confidence passes."""
-            z = self.encoder(x)
-            p = torch.sigmoid(self.conf_logits(x, z)[:, 0])
+            enc = self.encode(x)
+            p = torch.sigmoid(self.conf_logits(x, enc)[:, 0])
             accepted = p >= threshold
             idx = torch.nonzero(accepted)[:, 0]
-            est = self.estimation(z[idx]) if idx.numel() else z.new_zeros((0, n_out))
+            est = self.estimation(enc[1][idx]) if idx.numel() else x.new_zeros((0, n_out))
             return p, accepted, est
 
     return JacobianNetModule()

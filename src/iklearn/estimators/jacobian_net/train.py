@@ -24,6 +24,7 @@ from iklearn.errors import ShapeError, require
 from iklearn.estimators.jacobian_net.model import Scalers, build_network
 
 KIND = "jacobian_net"
+FORMAT_VERSION = 2  # 2: the input scaler records its constant columns (scaler.x_const)
 
 
 @dataclass
@@ -146,7 +147,7 @@ class JacobianNet:
         self.n_outputs_ = J_est.shape[1]
         # varying DH columns (the first 18 of both layouts) and the position (the 3 columns before the Euler angles)
         F = self.n_features_in_
-        self.lift_cols_ = [int(c) for c in np.nonzero(self.scalers_.x_scale[:min(18, F - 6)] != 1.0)[0]] + \
+        self.lift_cols_ = [int(c) for c in np.nonzero(~self.scalers_.x_const[:min(18, F - 6)])[0]] + \
             [F - 6, F - 5, F - 4]
         self.net_ = self._make(self.n_features_in_, self.n_outputs_)
         tc = _split(self.scalers_.x(X_conf), y_conf.astype(np.float32)[:, None], self.validation_split, rng)
@@ -260,6 +261,10 @@ class JacobianNet:
         X = np.asarray(X, float)
         if X.ndim != 2 or X.shape[1] != self.n_features_in_:
             raise ShapeError(f"X must be (N, {self.n_features_in_}), got {X.shape}")
+        if not np.isfinite(X).all():
+            from iklearn.errors import NonFiniteError
+
+            raise NonFiniteError("X contains NaN or inf")
         return torch.from_numpy(self.scalers_.x(X))
 
     def _inference_net(self):
@@ -267,7 +272,9 @@ class JacobianNet:
         from iklearn.estimators.jacobian_net.model import fold_batchnorm
 
         # tensors count their in-place updates: any optimiser step or load_state_dict changes the key
-        key = (id(self.net_), sum(t._version for t in self.net_.state_dict(keep_vars=True).values()))
+        if getattr(self, "_tensors_of", None) is not self.net_:
+            self._tensors, self._tensors_of = [*self.net_.parameters(), *self.net_.buffers()], self.net_
+        key = (id(self.net_), sum(t._version for t in self._tensors))
         if getattr(self, "_folded_key", None) != key:
             self._folded, self._folded_key = fold_batchnorm(self.net_), key
         return self._folded
@@ -316,14 +323,20 @@ class JacobianNet:
         meta = {k: (list(v) if isinstance(v, tuple) else v) for k, v in
                 ((k, getattr(self, k)) for k in self._PARAMS)}
         meta.update(n_features_in=self.n_features_in_, n_outputs=self.n_outputs_, lift_cols=self.lift_cols_)
-        return save_model(path, KIND, arrays, meta)
+        return save_model(path, KIND, arrays, meta, format_version=FORMAT_VERSION)
 
     @classmethod
     def load(cls, path) -> "JacobianNet":
         from iklearn.estimators._io import arrays_to_torch_state, load_model
 
         require("torch", "torch")
-        arrays, meta, _ = load_model(path, KIND)
+        arrays, meta, _ = load_model(path, KIND, max_format_version=FORMAT_VERSION)
+        if "scaler.x_const" not in arrays:
+            from iklearn.errors import ModelMismatchError
+
+            raise ModelMismatchError(
+                f"{path} was saved by an older iklearn whose input scaler divided constant columns by their "
+                "rounding noise (an alpha written 1.5708 was then called unreachable); retrain the model")
         obj = cls(**{k: meta[k] for k in cls._PARAMS if k in meta})  # files from before 'lift' load too
         obj.n_features_in_, obj.n_outputs_ = int(meta["n_features_in"]), int(meta["n_outputs"])
         obj.lift_cols_ = [int(c) for c in meta.get("lift_cols", [])]
