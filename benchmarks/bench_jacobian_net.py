@@ -1,14 +1,15 @@
-"""JacobianNet speed: batched gated inference per sample on CPU beside the numerical and closed-form routes.
+"""JacobianNet speed: gated inference on CPU, one pose per call and batched, beside the numerical and
+closed-form routes.
 
 Target (issue 8): <= 20 microseconds per sample, batched, on a 2-core CPU. The network has the widths the
 experiment uses (weights from a short fit: timing does not depend on accuracy). Also times dataset
-generation (closed-form IK + Jacobians, vectorised) and the numerical route (our LM IK + Jacobian, one arm
-at a time).
+generation (M3's sampler, closed-form IK + Jacobians, vectorised) and the numerical route (our LM IK +
+Jacobian, one arm at a time).
 
     python benchmarks/bench_jacobian_net.py [--n 20000] [--threads 2] [--model PATH]
         [--out results/bench_jacobian_net.json]
 
-``--model``: time a saved, trained model (e.g. ``jacobian_net_tip_canonical.npz`` from ``iklearn reproduce
+``--model``: time a saved, trained model (e.g. ``jacobian_net_tip.npz`` from ``iklearn reproduce
 jacobian-net``) instead of the short fit; the gate then rejects the unreachable rows as it would in use.
 """
 
@@ -36,8 +37,9 @@ def main(argv=None) -> dict:
 
     from iklearn.data import random_manipulators as rm
     from iklearn.estimators.jacobian_net import JacobianNet
-    from iklearn.experiments.jacobian_net_baselines import numerical_route_time
     from iklearn.experiments.jacobian_net import METHOD, SIZES, WIDTHS
+    from iklearn.experiments.jacobian_net_baselines import numerical_route_time
+    from iklearn.experiments.jacobian_net_checks import inference_speed
 
     torch.set_num_threads(args.threads)
     t0 = time.perf_counter()
@@ -60,6 +62,8 @@ def main(argv=None) -> dict:
         fn(te.X[:1000])
         best = min(_timed(fn, te.X) for _ in range(5))
         res[name + "_us_per_sample"] = 1e6 * best / args.n
+    one = inference_speed(m, te.X, n_single=2000)  # one thread
+    res.update(single_pose_median_us=one["single_median_us"], single_pose_p90_us=one["single_p90_us"])
     t_num, t_ana = numerical_route_time(te, n=100)
     res.update(numerical_route_ms_per_sample=t_num * 1e3, closed_form_route_us_per_sample=t_ana * 1e6,
                dataset_samples_per_s=100_000 / t_gen, n=args.n, threads=args.threads,

@@ -158,7 +158,8 @@ def claims(cfg, ev, ci, share, speed, robust, p_big, big, t_num) -> list[Claim]:
         Claim(f"{P}.data.reachable-share", "reachable share of the M3-sampled confidence training set: distance "
               "from M3's about 62 % (points)", "paper", abs(100 * share["conf"] - 62.0), "<=", 2.0, unit="points",
               detail=f"train {100 * share['conf']:.2f} %, test {100 * share['conf_te']:.2f} %, 96-feature train "
-              f"{100 * share['conf96']:.2f} %", published="about 62 %", source="M3 randSample.m, ikine variant"),
+              f"{100 * share['conf96']:.2f} %; a plain uniform draw on the same arms {100 * share['uniform']:.2f} %",
+              published="about 62 %", source="M3 randSample.m, ikine variant"),
         Claim(f"{P}.table6.paper.mcc-24", f"MCC at threshold 0.5, paper settings, 24 features, "
               f"{cfg['n_conf']} training samples, {cfg['n_test']} test poses", "paper", ev["paper24"]["conf"][0.5][4],
               ">=", pm, detail=f"95% bootstrap CI {lo24:.3f}-{hi24:.3f}", published=f"{pm}",
@@ -231,8 +232,8 @@ def notes(cfg, d, share, opt_n, thr_val, robust, models) -> list[str]:
         "a3 ~ U[0, 0.5] m) and poses (position U[-0.4, 0.4]^3 m, XYZ Euler angles U[0, 2 pi)); in the ikine variant "
         "(the conf files) an unreachable pose is kept with probability 0.25, else a new pose is drawn; in the "
         "jacobian variant (the jacob files) up to 50 poses per arm are drawn for a reachable one. Reachable share "
-        f"measured here: {100 * share['conf']:.2f} % of the {len(d['conf'].X)} conf samples (a plain uniform draw "
-        "gives about 42 %).",
+        f"measured here: {100 * share['conf']:.2f} % of the {len(d['conf'].X)} conf samples; one plain uniform pose "
+        f"for each of the same arms: {100 * share['uniform']:.2f} %.",
         f"Label: the solution RTB's ikine6s returns at its default configuration, branch {_branch()} of our "
         "closed-form IK for this PUMA-like family (the RTB 10 code before its 2021 configuration fix: shoulder "
         "q1 = atan2(py, px) + asin(d3/r), elbow q2 = atan2(pz, u) + psi, wrist not flipped by tr2eul, i.e. q5 <= 0; "
