@@ -11,12 +11,15 @@ import sys
 
 import typer
 
+# plain help text: typer's rich help pulls in rich.markdown and markdown-it, which doubles the time of
+# `iklearn --help` (measured here: 0.45 -> 0.23 s of CPU)
 app = typer.Typer(
     name="iklearn",
     help="Learned and numerical inverse kinematics for serial robot arms.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,
 )
 groups: dict[str, typer.Typer] = {}
 for _name, _help in (
@@ -24,7 +27,7 @@ for _name, _help in (
     ("bench", "Speed and accuracy benchmarks."),
     ("reproduce", "Reproduce the papers' experiments beside the published numbers."),
 ):
-    groups[_name] = typer.Typer(help=_help, no_args_is_help=True)
+    groups[_name] = typer.Typer(help=_help, no_args_is_help=True, rich_markup_mode=None)
     app.add_typer(groups[_name], name=_name)
 
 # one module per owner, so command groups can grow independently

@@ -7,12 +7,14 @@ Only argument parsing and printing live here; every user mistake surfaces as an
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
-import numpy as np
 import typer
 
 from iklearn.errors import IKLearnError
+
+if TYPE_CHECKING:  # NumPy loads when a command runs, not for --help
+    import numpy as np
 
 ROBOT_HELP = "built-in robot name (see `iklearn robots`) or a URDF file path"
 
@@ -25,6 +27,8 @@ def _chain(robot: str, base: Optional[str], tip: Optional[str]):
 
 def parse_numbers(text: str, flag: str, count: int, what: str) -> np.ndarray:
     """``count`` comma-separated numbers given to ``flag`` (``what`` they are, for the message)."""
+    import numpy as np
+
     try:
         v = np.array([float(x) for x in text.replace(" ", "").split(",") if x != ""])
     except ValueError:
@@ -35,6 +39,8 @@ def parse_numbers(text: str, flag: str, count: int, what: str) -> np.ndarray:
 
 
 def _parse_q(text: str, dof: int) -> np.ndarray:
+    import numpy as np
+
     q = parse_numbers(text, "--q", dof, f"the robot has {dof} joints")
     if not np.isfinite(q).all():
         raise IKLearnError("--q contains NaN or inf")

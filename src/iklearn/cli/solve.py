@@ -7,17 +7,21 @@ Only parsing, checks in flag terms and printing live here; the work is :mod:`ikl
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
-import numpy as np
 import typer
 
 from iklearn.cli.core import ROBOT_HELP, parse_numbers
 from iklearn.errors import IKLearnError
 
+if TYPE_CHECKING:  # NumPy loads when a command runs, not for --help
+    import numpy as np
+
 
 def _start(text: str, chain) -> np.ndarray:
     """``--q0``: comma-separated joint values or a named pose of the robot."""
+    import numpy as np
+
     if text.strip() in chain.named_poses:
         return chain.pose(text.strip())
     if not any(ch.isdigit() for ch in text):
@@ -86,6 +90,8 @@ def solve_cmd(
     limits: List[str] = typer.Option([], "--limits", help="NAME=LO:HI: narrow a joint's range (repeatable)"),
 ) -> None:
     """Inverse kinematics for every pose of a CSV; unreachable targets get success=0, not an error."""
+    import numpy as np
+
     from iklearn import solvers as S
     from iklearn._io import check_writable
     from iklearn.data import csvio

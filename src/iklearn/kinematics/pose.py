@@ -8,7 +8,13 @@ Position error is the Euclidean distance (m); rotation error is the geodesic ang
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial.transform import Rotation
+
+
+def _rotation():
+    # SciPy's Rotation, imported on first use: scipy.spatial costs more to import than a small IK call
+    from scipy.spatial.transform import Rotation
+
+    return Rotation
 
 
 def joint_motion(axis: np.ndarray, joint_type: int, value: float) -> np.ndarray:
@@ -18,7 +24,7 @@ def joint_motion(axis: np.ndarray, joint_type: int, value: float) -> np.ndarray:
     if joint_type == 1:
         T[:3, 3] = axis * value
     else:
-        T[:3, :3] = Rotation.from_rotvec(axis * value).as_matrix()
+        T[:3, :3] = _rotation().from_rotvec(axis * value).as_matrix()
     return T
 
 
@@ -27,7 +33,7 @@ def matrix_to_pose7(T: np.ndarray) -> np.ndarray:
     T = np.asarray(T, float)
     shp = T.shape[:-2]
     T2 = T.reshape(-1, 4, 4)
-    q = Rotation.from_matrix(T2[:, :3, :3]).as_quat()  # scalar last
+    q = _rotation().from_matrix(T2[:, :3, :3]).as_quat()  # scalar last
     q[q[:, 3] < 0] *= -1.0
     return np.concatenate([T2[:, :3, 3], q], axis=1).reshape(*shp, 7)
 
@@ -40,7 +46,7 @@ def pose7_to_matrix(p: np.ndarray) -> np.ndarray:
     T = np.zeros((p2.shape[0], 4, 4))
     T[:, 3, 3] = 1.0
     if p2.shape[0]:
-        T[:, :3, :3] = Rotation.from_quat(p2[:, 3:]).as_matrix()
+        T[:, :3, :3] = _rotation().from_quat(p2[:, 3:]).as_matrix()
     T[:, :3, 3] = p2[:, :3]
     return T.reshape(*shp, 4, 4)
 
@@ -48,7 +54,7 @@ def pose7_to_matrix(p: np.ndarray) -> np.ndarray:
 def rotation_to_quat(R: np.ndarray) -> np.ndarray:
     """``(..., 3, 3)`` -> ``(..., 4)`` scalar-last quaternions with ``qw >= 0``."""
     R = np.asarray(R, float)
-    q = Rotation.from_matrix(R.reshape(-1, 3, 3)).as_quat()
+    q = _rotation().from_matrix(R.reshape(-1, 3, 3)).as_quat()
     q[q[:, 3] < 0] *= -1.0
     return q.reshape(*R.shape[:-2], 4)
 
@@ -56,19 +62,19 @@ def rotation_to_quat(R: np.ndarray) -> np.ndarray:
 def quat_to_rotation(q: np.ndarray) -> np.ndarray:
     """``(..., 4)`` scalar-last quaternions -> ``(..., 3, 3)``."""
     q = np.asarray(q, float)
-    return Rotation.from_quat(q.reshape(-1, 4)).as_matrix().reshape(*q.shape[:-1], 3, 3)
+    return _rotation().from_quat(q.reshape(-1, 4)).as_matrix().reshape(*q.shape[:-1], 3, 3)
 
 
 def rotation_to_euler(R: np.ndarray, seq: str = "xyz") -> np.ndarray:
     """``(..., 3, 3)`` -> ``(..., 3)`` Euler angles (rad) in scipy's ``seq`` convention (lower = extrinsic)."""
     R = np.asarray(R, float)
-    return Rotation.from_matrix(R.reshape(-1, 3, 3)).as_euler(seq).reshape(*R.shape[:-2], 3)
+    return _rotation().from_matrix(R.reshape(-1, 3, 3)).as_euler(seq).reshape(*R.shape[:-2], 3)
 
 
 def euler_to_rotation(angles: np.ndarray, seq: str = "xyz") -> np.ndarray:
     """``(..., 3)`` Euler angles (rad) -> ``(..., 3, 3)``."""
     a = np.asarray(angles, float)
-    return Rotation.from_euler(seq, a.reshape(-1, 3)).as_matrix().reshape(*a.shape[:-1], 3, 3)
+    return _rotation().from_euler(seq, a.reshape(-1, 3)).as_matrix().reshape(*a.shape[:-1], 3, 3)
 
 
 def rotation_to_yaw(R: np.ndarray) -> np.ndarray:

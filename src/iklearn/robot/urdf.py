@@ -7,7 +7,6 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
-from scipy.spatial.transform import Rotation
 
 from iklearn.errors import LinkNotFoundError, URDFError
 from iklearn.robot.chain import PRISMATIC, REVOLUTE, Chain
@@ -31,8 +30,12 @@ def _origin(el: ET.Element, what: str) -> np.ndarray:
     if o is not None:
         T[:3, 3] = _floats(o.get("xyz"), 3, 0.0, f"{what} origin xyz")
         rpy = _floats(o.get("rpy"), 3, 0.0, f"{what} origin rpy")
-        # URDF rpy: fixed-axis roll about x, then pitch about y, then yaw about z
-        T[:3, :3] = Rotation.from_euler("xyz", rpy).as_matrix()
+        # URDF rpy: fixed-axis roll about x, then pitch about y, then yaw about z: R = Rz Ry Rx (written out, as
+        # importing scipy.spatial costs more than loading a robot)
+        (cr, cp, cy), (sr, sp, sy) = np.cos(rpy), np.sin(rpy)
+        T[:3, :3] = [[cy * cp, cy * sp * sr - sy * cr, cy * sp * cr + sy * sr],
+                     [sy * cp, sy * sp * sr + cy * cr, sy * sp * cr - cy * sr],
+                     [-sp, cp * sr, cp * cr]]
     return T
 
 

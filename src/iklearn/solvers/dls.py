@@ -15,7 +15,6 @@ linearisation stays valid. Every iteration is one vectorised pass over the still
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial.transform import Rotation
 
 from iklearn.errors import IKLearnError
 from iklearn.kinematics.fk import fk_and_jacobian
@@ -43,6 +42,8 @@ def task_error(T: np.ndarray, T_target: np.ndarray) -> np.ndarray:
         e[:, 3:] = v * f[:, None]
         far = c < -0.99
         if far.any():
+            from scipy.spatial.transform import Rotation  # on first use: costly to import
+
             e[far, 3:] = Rotation.from_matrix(M[far]).as_rotvec()
     return e
 
