@@ -50,6 +50,7 @@ CASES = {
     "ur5-mid": (_erd, "ur_description/urdf/ur5_robot.urdf", "shoulder_link", "wrist_2_link"),
     "kinova-continuous": (_erd, "kinova_description/robots/kinova.urdf", "base", "j2s6s200_end_effector"),
     "z1": (_erd, "z1_description/urdf/z1.urdf", "world", "link06"),
+    "so100-xy-axes": (_erd, "so_arm_description/urdf/so100.urdf", "base", "gripper"),
     "pendulum-continuous": (
         _erd, "double_pendulum_description/urdf/double_pendulum_continuous.urdf", "base_link", "link2"),
     "kuka-iiwa": (_pybullet, "kuka_iiwa/model.urdf", "lbr_iiwa_link_0", "lbr_iiwa_link_7"),

@@ -50,9 +50,9 @@ def fk_frames(q, types, fixed, axes, tip, T, P, Z, tmp, R):
     """Tip pose and joint frames of one configuration.
 
     q (n,); writes T (4x4) tip pose, P (n,3) joint origins and Z (n,3) joint axes, both in the base frame.
-    tmp (4x4) and R (3x3) are scratch buffers. Revolute joints about their frame's z axis (every DH joint)
-    take a short cut: rotating the frame mixes two columns instead of multiplying by a Rodrigues matrix
-    (about a fifth of an LM iteration's time).
+    tmp (4x4) and R (3x3) are scratch buffers. Revolute joints about an axis of their frame (+-x, +-y, +-z:
+    every DH joint and most URDF ones) take a short cut: rotating the frame mixes two columns instead of
+    multiplying by a Rodrigues matrix (about a fifth of an LM iteration's time).
     """
     n = q.shape[0]
     for i in range(4):
@@ -65,16 +65,28 @@ def fk_frames(q, types, fixed, axes, tip, T, P, Z, tmp, R):
         az = axes[k, 2]
         for i in range(3):
             P[k, i] = tmp[i, 3]
-        if types[k] == REVOLUTE and ax == 0.0 and ay == 0.0 and az == 1.0:
+        # a revolute joint about a frame axis (+-x, +-y, +-z: every DH joint, most URDF ones)
+        e = -1
+        if types[k] == REVOLUTE:
+            if ay == 0.0 and az == 0.0 and abs(ax) == 1.0:
+                e = 0
+            elif ax == 0.0 and az == 0.0 and abs(ay) == 1.0:
+                e = 1
+            elif ax == 0.0 and ay == 0.0 and abs(az) == 1.0:
+                e = 2
+        if e >= 0:
+            sgn = ax + ay + az  # +-1
             c = np.cos(q[k])
-            s = np.sin(q[k])
+            s = sgn * np.sin(q[k])
+            a = (e + 1) % 3
+            b = (e + 2) % 3
             for i in range(3):
-                t0 = tmp[i, 0]
-                t1 = tmp[i, 1]
-                Z[k, i] = tmp[i, 2]
-                T[i, 0] = c * t0 + s * t1
-                T[i, 1] = c * t1 - s * t0
-                T[i, 2] = tmp[i, 2]
+                ta = tmp[i, a]
+                tb = tmp[i, b]
+                Z[k, i] = sgn * tmp[i, e]
+                T[i, a] = c * ta + s * tb
+                T[i, b] = c * tb - s * ta
+                T[i, e] = tmp[i, e]
                 T[i, 3] = tmp[i, 3]
             continue
         for i in range(3):

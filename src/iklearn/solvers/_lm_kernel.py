@@ -5,7 +5,9 @@ Error: the task's e (:mod:`iklearn.solvers._task_kernel`; by default [p_target -
 Step:  (J^T W J + lambda I + mu W_l) dq = J^T W e + mu W_l (q_mid - q), q <- clip(q + dq, lower, upper);
        a step that does not reduce the weighted error is rejected and lambda grows (x10); an accepted one
        shrinks it (x0.3). mu = mid_weight * min(E, 1) pulls joints towards mid-range and fades to zero
-       with the error E, so it biases nothing at convergence.
+       with the error E, so it biases nothing at convergence; it acts on even-numbered tries only, as the
+       pull keeps some tries out of the basin of a solution near a limit (Unitree Z1: 7 of 20,000 random
+       targets failed with the pull on every try, none with it on alternate tries; mean iterations 46 -> 37).
 Joints on a limit that the step pushes outwards are frozen and the step re-solved without them (active
 set); revolute joints whose range spans 2 pi wrap instead of clamping.
 A try restarts from a random configuration inside the limits (uniform, or around the seed when
@@ -153,8 +155,8 @@ def lm_solve_one(
     for it in range(1, max_iters + 1):
         jacobian_from_frames(types, T, P, Z, J, False)
         _task_jacobian(J, T, Tt, task)
-        # pull towards the middle of the ranges, fading with the error: no bias at convergence
-        mu = mid_weight * min(E, 1.0)
+        # pull towards the middle of the ranges, fading with the error: no bias at convergence (alternate tries)
+        mu = mid_weight * min(E, 1.0) if tries % 2 == 0 else 0.0
         # A = J^T W J, g = J^T W e
         for a in range(n):
             s = 0.0
