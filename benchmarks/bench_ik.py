@@ -1,4 +1,5 @@
-"""IK benchmark on Panda, UR5, iiwa14 and arm5: ours vs TRAC-IK, OptIK (and PyBullet), same targets, same run.
+"""IK benchmark on Panda, UR5, iiwa14, arm5, Unitree Z1 and SO-100: ours vs TRAC-IK, OptIK (and PyBullet), same
+targets, same run (z1 and so100 come from example-robot-data, see ``_arms.py``).
 
 Writes ``results/bench_ik_<robot>.json`` and prints one table per robot. Usage::
 
@@ -25,19 +26,21 @@ def main() -> None:
     from iklearn.evaluation.record import machine_info, save_json
     from iklearn.solvers.peers import available_peers
 
+    from _arms import load_arm
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=10000, help="Panda targets")
-    ap.add_argument("--n-other", type=int, default=2000, help="targets for UR5, iiwa14, arm5")
+    ap.add_argument("--n-other", type=int, default=2000, help="targets for the other robots")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--pybullet", action="store_true", help="also run PyBullet's DLS")
-    ap.add_argument("--robots", default="panda,ur5,iiwa14,arm5")
+    ap.add_argument("--robots", default="panda,ur5,iiwa14,arm5,z1,so100")
     ap.add_argument("--out", type=Path, default=Path("results"))
     a = ap.parse_args()
     solvers = ["ours"] + [p for p in available_peers() if p != "pybullet" or a.pybullet]
     con = Console()
     for robot in a.robots.split(","):
         n = a.n if robot == "panda" else a.n_other
-        res = run_ik_benchmark(robot, n, seed=a.seed, solvers=solvers)
+        res = run_ik_benchmark(load_arm(robot), n, seed=a.seed, solvers=solvers)
         t = Table(title=f"{res.robot} ({res.dof} DOF), {n} targets")
         for c in IKBenchmarkResult.COLUMNS:
             t.add_column(c)

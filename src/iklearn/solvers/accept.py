@@ -50,7 +50,8 @@ def solve_accepted(
         for j in range(max_attempts):
             if j:
                 draw_seeds(chain.finite_lower, chain.finite_upper, (int(seed) * 1_000_003 + i * 7919 + j), start)
-            r = solver.solve(T[i], Q0[i] if j == 0 else start[0])
+            kw = {"restart_seed": int(seed) * 7919 + i * 104729 + j} if getattr(solver, "takes_restart_seed", False) else {}
+            r = solver.solve(T[i], Q0[i] if j == 0 else start[0], **kw)
             used += int(r.iterations[0])
             if r.success[0]:
                 if bool(accept(r.q[0].copy())):

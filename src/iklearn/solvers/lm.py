@@ -182,12 +182,15 @@ class LevenbergMarquardt(IKSolver):
             return None
         return T, Q0
 
-    def solve(self, targets, q0=None) -> IKResult:
+    #: :meth:`solve` takes ``restart_seed`` (callers that restart it themselves vary its stream with it)
+    takes_restart_seed = True
+
+    def solve(self, targets, q0=None, *, restart_seed: int | None = None) -> IKResult:
         """Solve ``targets`` ``(N, 7)`` / ``(N, 4, 4)`` (or one ``(7,)`` / ``(4, 4)``) from seeds ``q0``.
 
         Returns an :class:`IKResult` of batch size ``N`` (1 for a single target). The restart stream
-        depends on ``seed`` only: the same call gives the same answer every time, and target ``i`` of a batch
-        gets exactly the answer of a single call with seed ``q0[i]``.
+        depends on ``seed`` only (or on ``restart_seed`` when given): the same call gives the same answer
+        every time, and target ``i`` of a batch gets exactly the answer of a single call with seed ``q0[i]``.
         """
         fast = self._fast_inputs(targets, q0)
         T, Q0 = fast if fast is not None else self._prepare(targets, q0)
@@ -198,7 +201,8 @@ class LevenbergMarquardt(IKSolver):
         perr = np.full(N, np.inf)
         rerr = np.full(N, np.inf)
         iters = np.zeros(N, np.int64)
-        seeds = np.full(N, self._stream, dtype=np.uint64)
+        stream = self._stream if restart_seed is None else (int(restart_seed) * 1_000_003 + 1) % (1 << 63)
+        seeds = np.full(N, stream, dtype=np.uint64)
         if self.time_budget is None:
             kernel = lm_solve_batch_serial if N < SERIAL_BELOW else lm_solve_batch
             kernel(T, Q0, *self._args, self.tol_position, self._tol_r, self.max_iterations,

@@ -178,7 +178,9 @@ def solve_set(
             else:
                 starts = np.empty((rows.size, n))
                 draw_seeds(lo, hi, (int(seed) * 7919 + j) & 0x7FFFFFFFFFFFFFFF, starts)
-            r = solver.solve(T[rows], starts)
+            # a fresh restart stream per attempt, or the solver's own restarts would retrace the same path
+            kw = {"restart_seed": int(seed) * 7919 + j} if getattr(solver, "takes_restart_seed", False) else {}
+            r = solver.solve(T[rows], starts, **kw)
             ok = r.success & chain.within_limits(r.q, 1e-9)
             offer(rows, r.q, ok, r.position_error, r.rotation_error)
     valid = np.arange(K)[None, :] < count[:, None]

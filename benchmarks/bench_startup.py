@@ -1,0 +1,80 @@
+"""Cold start with warm caches: ``iklearn --help``, ``import iklearn`` and a one-target ``iklearn solve``, each
+in a new process (the wall-clock time a user waits), and which heavy modules ``import iklearn`` loads.
+
+One untimed run of each command first fills numba's on-disk cache (only the first call after an install
+compiles); then ``--repeats`` timed runs, interleaved; the median is reported. Targets (issue 18):
+``iklearn --help`` <= 0.5 s, one-target ``iklearn solve`` <= 1.5 s, ``import iklearn`` without numba, torch,
+scipy.spatial or matplotlib. Usage::
+
+    python benchmarks/bench_startup.py [--repeats 7] [--out results]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HEAVY = ("numba", "torch", "scipy.spatial", "matplotlib")
+
+
+def _iklearn_cmd() -> list[str]:
+    exe = shutil.which("iklearn")
+    # the console script of this interpreter's environment, else the same entry point through -c
+    if exe and Path(exe).parent == Path(sys.executable).parent:
+        return [exe]
+    return [sys.executable, "-c", "import sys; from iklearn.cli import main; sys.argv[0] = 'iklearn'; main()"]
+
+
+def main() -> None:
+    import numpy as np
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--out", type=Path, default=Path("results"))
+    a = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="iklearn_startup_"))
+    targets = tmp / "t.csv"
+    targets.write_text("x,y,z,qx,qy,qz,qw\n0.4,0.1,0.5,1,0,0,0\n")
+    ik = _iklearn_cmd()
+    cmds = {
+        "iklearn --help": ik + ["--help"],
+        "python -c 'import iklearn'": [sys.executable, "-c", "import iklearn"],
+        "python -c 'pass' (interpreter alone)": [sys.executable, "-c", "pass"],
+        "iklearn solve, one target (panda)": ik + ["solve", "--robot", "panda", "--targets", str(targets), "--out",
+                                                   str(tmp / "o.csv")],
+    }
+    for c in cmds.values():  # fill the caches
+        subprocess.run(c, check=True, capture_output=True)
+    times = {k: [] for k in cmds}
+    for _ in range(a.repeats):
+        for k, c in cmds.items():
+            t0 = time.perf_counter()
+            subprocess.run(c, check=True, capture_output=True)
+            times[k].append(time.perf_counter() - t0)
+    probe = ("import sys, iklearn; print(','.join(m for m in %r if m in sys.modules))" % (HEAVY,))
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip()
+    goals = {"iklearn --help": 0.5, "iklearn solve, one target (panda)": 1.5}
+    rows = []
+    print(f"{'command':40s} {'median s':>9s} {'min s':>7s}  target")
+    for k, v in times.items():
+        med = float(np.median(v))
+        g = goals.get(k)
+        verdict = "" if g is None else f"<= {g} s ({'met' if med <= g else 'NOT met'})"
+        print(f"{k:40s} {med:9.3f} {min(v):7.3f}  {verdict}")
+        rows.append({"command": k, "argv": cmds[k], "median_s": med, "min_s": min(v), "runs_s": v, "target_s": g})
+    print(f"heavy modules loaded by 'import iklearn': {loaded or 'none'} (of {', '.join(HEAVY)})")
+    from iklearn.evaluation.record import machine_info, save_json
+
+    path = save_json(a.out / "bench_startup.json", {"machine": machine_info(), "repeats": a.repeats, "rows": rows,
+                                                    "import_iklearn_loads": loaded.split(",") if loaded else []})
+    print(f"wrote {path}")
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
