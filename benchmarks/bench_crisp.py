@@ -31,17 +31,17 @@ def main() -> None:
     from iklearn.data.trajectories import crisp_trajectory
     from iklearn.estimators.crisp import CRiSP
     from iklearn.evaluation.record import machine_info
-    from iklearn.experiments.crisp import PANDA_KW
-    from iklearn.experiments.crisp_setup import panda_circle_data, score
+    from iklearn.experiments.crisp import PANDA_FIXED
+    from iklearn.experiments.crisp.data import panda_set, score
     from iklearn.robot import load_robot
 
-    ch = load_robot("panda")
+    ch = load_robot("panda_grasp")
     biased = ch.perturbed(joint_offsets=np.deg2rad(1.0))
     trajs = {nm: crisp_trajectory(nm, n=args.points).poses for nm in ("C0", "C+pi/4")}
     rows = []
     for n in (int(s) for s in args.sizes.split(",")):
         t0 = time.perf_counter()
-        T, Y = panda_circle_data(n, 0)
+        T, Y = panda_set("C", n, "branch", 0)
         t_data = time.perf_counter() - t0
         solvers = [("local", {})] + ([("exact", {})] if n <= args.max_exact else []) + [
             ("nystrom", {"n_components": 2000})]
@@ -49,7 +49,7 @@ def main() -> None:
             for label, model in (("none", ch), ("joint 1 deg", biased)):
                 with threadpool_limits(1):
                     t0 = time.perf_counter()
-                    est = CRiSP(model=model, **{**PANDA_KW, **kw}, approximation=approx).fit(T, Y)
+                    est = CRiSP(model=model, sigma=0.5, lam=1e-6, **{**PANDA_FIXED, **kw}, approximation=approx).fit(T, Y)
                     t_fit = time.perf_counter() - t0
                     errs, t_pred = {}, 0.0
                     for nm, P in trajs.items():

@@ -103,6 +103,38 @@ def test_approximations_agree_with_exact_when_complete(panda):
     np.testing.assert_allclose(loc.weights_.moments(xf), m, rtol=1e-6, atol=1e-8)
 
 
+@pytest.mark.parametrize("approximation", ["local", "exact"])
+def test_lm_optimizer_reaches_the_lbfgsb_minimum(panda, approximation):
+    """The batched LM minimises the same FK objective as L-BFGS-B: same poses from the same start, and the
+    batched local weights equal the per-query ones."""
+    ch, T, Y = panda
+    model = ch.perturbed(joint_offsets=np.deg2rad(0.5))  # a biased model: the minimum is not the target
+    kw = dict(model=model, sigma=1.5, lam=1e-6, approximation=approximation, n_neighbors=80)
+    a = CRiSP(**kw).fit(T[:500], Y[:500])
+    b = CRiSP(**kw, optimizer="lm").fit(T[:500], Y[:500])
+    Tq = T[500:530]
+    Xq = ck.pose_features(Tq, 0.01, 1.0)
+    mom, best = b.weights_.batch(Xq)
+    np.testing.assert_allclose(mom, np.stack([a.weights_.moments(x) for x in Xq]), rtol=1e-7, atol=1e-9)
+    if approximation == "local":  # the start: the largest weight
+        assert all(best[i] == a.weights_.support(x)[0][np.argmax(a.weights_.support(x)[1])] for i, x in
+                   enumerate(Xq))
+    q0 = Y[500:530] + 0.02
+    Qa, Qb = a.predict(Tq, q0=q0), b.predict(Tq, q0=q0)
+    assert ch.within_limits(Qb, tol=0.0).all()
+    dp, dr = pose_error(fk(model, Qa), fk(model, Qb))
+    assert dp.max() < 1e-6 and dr.max() < 1e-5
+    a._make_buffers()
+    fa = [a.objective(q, m)[0] for q, m in zip(Qa, mom)]
+    fb = [a.objective(q, m)[0] for q, m in zip(Qb, mom)]
+    np.testing.assert_allclose(fb, fa, rtol=1e-6, atol=1e-12)
+    # sequential (trajectory) predictions take the per-point path
+    seq = [fk(model, e.predict(Tq, sequential=True)) for e in (a, b)]
+    assert pose_error(*seq)[0].max() < 1e-5
+    with pytest.raises(IKLearnError):
+        CRiSP(model=ch, optimizer="newton").fit(T[:10], Y[:10])
+
+
 def test_crisp_fk_tracks_and_beats_radial_and_nn(planar):
     ch, T, Y = planar
     P = fk(ch, np.random.default_rng(4).uniform(ch.finite_lower, ch.finite_upper, (10, 5)))

@@ -121,8 +121,20 @@ def test_crisp_trajectories_reachable(name):
 
 
 def test_crisp_parameters():
-    c = tr.crisp_trajectory("C+pi/4")
-    np.testing.assert_allclose(np.linalg.norm(c.positions - [0, 0.44, 0.55], axis=1), 0.03)
-    assert np.allclose(c.poses[:, :3, 2], [0, 0, -1])  # tool points down
+    """The paper's world [0, 4.4, -55] cm (y up, Panda base turned -90 deg about x) is (0, 0.55, 0.044) m in
+    the base frame; the circle lies in the vertical plane y = 0.55; C0 points the tool down, C+-pi/4 tilt it."""
+    c0, cp, cm = (tr.crisp_trajectory(k) for k in ("C0", "C+pi/4", "C-pi/4"))
+    for c in (c0, cp, cm):
+        np.testing.assert_allclose(np.linalg.norm(c.positions - [0, 0.55, 0.044], axis=1), 0.03)
+        np.testing.assert_allclose(c.positions[:, 1], 0.55)
+    assert np.allclose(c0.poses[:, :3, 2], [0, 0, -1])  # tool points down
+    tilt = lambda c: np.degrees(np.arccos(-c.poses[0, 2, 2]))  # noqa: E731 - angle of the tool axis from down
+    assert tilt(cp) == pytest.approx(45) and tilt(cm) == pytest.approx(45)
+    assert cp.poses[0, 0, 2] == pytest.approx(-cm.poses[0, 0, 2]) and cp.poses[0, 1, 2] == pytest.approx(0)
+    s = tr.crisp_trajectory("S", n=201)
+    assert s.positions[:, 1].min() == pytest.approx(0.42) and s.positions[100, 1] == pytest.approx(0.48)
+    np.testing.assert_allclose(np.hypot(s.positions[:, 0], s.positions[:, 2] - 0.044), 0.03)
+    # the world-to-base map is a rotation that takes the world up axis (y) to the base z axis
+    np.testing.assert_allclose(tr.paper_world_to_base(np.array([0.0, 1.0, 0.0])), [0, 0, 1], atol=1e-12)
     with pytest.raises(DataArgumentError):
         tr.crisp_trajectory("zigzag")

@@ -271,34 +271,60 @@ def spiral(center=(0.0, 0.0, 0.0), radius: float = 1.0, height: float = 1.0, *, 
 CRISP_TRAJECTORIES: dict[str, str] = {
     "planar_eight": "planar5: eight centred (0, 1) m, half-sizes 2 x 1 m, yaw following the tangent",
     "planar_circle": "planar5: circle centred (0, 6) m, radius 2.5 m (top at 8.5 m of the 10 m reach), yaw 0",
-    "S": "panda: spiral, radius 3 cm, height 6 cm, 2 turns from (0, 0.44, 0.55) m, tool down, fixed",
-    "C0": "panda: circle, radius 3 cm about (0, 0.44, 0.55) m, tool down, yaw 0 (out of the training set)",
-    "C-pi/4": "panda: the C0 circle with the tool turned -pi/4 about the world z axis",
-    "C+pi/4": "panda: the C0 circle with the tool turned +pi/4 about the world z axis",
+    "S": "panda_grasp: spiral, radius 3 cm, 6 turns about the base y axis, y 0.42 -> 0.48 -> 0.42 m, centre "
+         "(0, 0.45, 0.044) m, tool pointing down",
+    "C0": "panda_grasp: circle, radius 3 cm, in the vertical plane y = 0.55 m about (0, 0.55, 0.044) m, tool down",
+    "C-pi/4": "panda_grasp: the C0 circle with the tool tilted -pi/4 about the base -y axis (the paper's world z)",
+    "C+pi/4": "panda_grasp: the C0 circle with the tool tilted +pi/4 about the base -y axis (the paper's world z)",
 }
 _ALIASES = {"eight": "planar_eight", "circle": "planar_circle", "spiral": "S", "s": "S", "c0": "C0",
             "c-pi/4": "C-pi/4", "c+pi/4": "C+pi/4", "cpi/4": "C+pi/4"}
-#: Robot each CRiSP trajectory is meant for (built-in name; Panda poses are of the flange, ``panda_link8``).
-CRISP_ROBOT = {"planar_eight": "planar5", "planar_circle": "planar5", "S": "panda", "C0": "panda",
-               "C-pi/4": "panda", "C+pi/4": "panda"}
+#: Robot each CRiSP trajectory is meant for (built-in name; Panda poses are of PyBullet's grasp target).
+CRISP_ROBOT = {"planar_eight": "planar5", "planar_circle": "planar5", "S": "panda_grasp", "C0": "panda_grasp",
+               "C-pi/4": "panda_grasp", "C+pi/4": "panda_grasp"}
+
+#: The paper's world frame is PyBullet's y-up frame with the Panda base turned by -pi/2 about x
+#: (quaternion [-0.7071, 0, 0, 0.7071] in the authors' code): world = PAPER_WORLD @ base.
+PAPER_WORLD = Rotation.from_euler("x", -np.pi / 2).as_matrix()
+#: Centres of the circle and of the spiral in the paper's world frame (m): [0, 4.4, -55] cm and [0, 4.4, -45] cm.
+CIRCLE_CENTER_WORLD = np.array([0.0, 0.044, -0.55])
+SPIRAL_CENTER_WORLD = np.array([0.0, 0.044, -0.45])
+
+
+def paper_world_to_base(p_world: np.ndarray, R_world: np.ndarray | None = None):
+    """Positions ``(..., 3)`` (and rotations ``(..., 3, 3)``) from the paper's world frame to the Panda base frame."""
+    p = np.asarray(p_world, float) @ PAPER_WORLD  # = PAPER_WORLD.T @ p for each row
+    if R_world is None:
+        return p
+    return p, PAPER_WORLD.T @ np.asarray(R_world, float)
+
+
+def crisp_orientation(yaw: float) -> np.ndarray:
+    """Tool orientation (3, 3) in the base frame for the paper's world Euler angles ``(pi/2, 0, yaw)``:
+    yaw 0 points the tool down; +-pi/4 tilt it about the world z axis (the base -y axis)."""
+    Rw = Rotation.from_euler("xyz", [np.pi / 2, 0.0, yaw]).as_matrix()  # PyBullet's getQuaternionFromEuler
+    return paper_world_to_base(np.zeros(3), Rw)[1]
 
 
 def crisp_trajectory(name: str, n: int = 100, duration: float = 10.0) -> Trajectory:
     """The test trajectories of paper 003 (CRiSP), as we read them.
 
     Names: ``'planar_eight'``, ``'planar_circle'`` (5-DoF planar arm, pose (x, y, yaw)); ``'S'``,
-    ``'C0'``, ``'C-pi/4'``, ``'C+pi/4'`` (Panda flange). See :data:`CRISP_TRAJECTORIES`.
+    ``'C0'``, ``'C-pi/4'``, ``'C+pi/4'`` (Panda grasp target, robot ``panda_grasp``, base frame).
+    See :data:`CRISP_TRAJECTORIES`.
 
-    Readings where the paper is vague (Sec. 4.2):
+    Readings where the paper is vague (Sec. 4.2), filled from the authors' released code
+    (github.com/gmmarconi/CRiSP-for-Misspecified-Robot-Model, ``generate_trajectory`` and ``panda_demo.py``):
 
-    - The OCR'd circle centre "[0.0, 4.4, -55] cm" is read as (0.0, 0.44, 0.55) m: a negative z puts the
-      circle below the Panda's base, out of reach with the tool pointing down, and 4.4 cm beside 55 cm
-      looks like a lost digit. The radius is 3 cm as stated.
-    - "two fixed orientations with respect to the z axis of the world frame: +pi/4 and -pi/4" is read as
-      the tool pointing down (``R0 = Rot_x(pi)``) turned by +-pi/4 about the world z axis; C0 is the
-      unturned orientation, between the two training ones.
-    - The spiral (radius 3 cm, height 6 cm, fixed orientation) starts at the same centre and makes
-      2 turns upwards (the number of turns is not given).
+    - The circle centre "[0.0, 4.4, -55] cm" is in PyBullet's y-up world frame, where the Panda base is turned
+      by -pi/2 about x: in the base frame it is (0, 0.55, 0.044) m and the circle (radius 3 cm, in the world
+      x-y plane) lies in the vertical plane y = 0.55 m. The tool is PyBullet's ``panda_grasptarget``.
+    - Orientations are world Euler angles ``(pi/2, 0, yaw)``: yaw 0 (C0) points the tool down; the training
+      orientations +-pi/4 "with respect to the z axis of the world" turn it about the world z axis, i.e. tilt
+      the tool by 45 degrees about the base -y axis.
+    - The spiral (radius 3 cm, "height" 6 cm along the world z axis = the base -y axis) is centred at world
+      (0, 0.044, -0.45) m, makes 6 turns, and goes from y = 0.42 to 0.48 m over its first half and back;
+      the tool points down.
     - The planar eight is "well within the workspace" and the circle "closer to the boundary": we place
       the eight where uniform joint samples are densest and the circle's top 1.5 m from the 10 m reach;
       every point of both was checked reachable inside the joint limits with the LM solver.
@@ -310,10 +336,17 @@ def crisp_trajectory(name: str, n: int = 100, duration: float = 10.0) -> Traject
         return eight((0.0, 1.0), (2.0, 1.0), n=n, duration=duration, orientation="tangent", name=key)
     if key == "planar_circle":
         return circle((0.0, 6.0), 2.5, n=n, duration=duration, rotation=0.0, name=key)
-    down = Rotation.from_euler("x", np.pi).as_matrix()
-    center = (0.0, 0.44, 0.55)
     if key == "S":
-        return spiral(center, 0.03, 0.06, n=n, duration=duration, cycles=2, rotation=down, name=key)
+        s = _param(n, closed=False)
+        th = 2 * np.pi * 6 * s
+        cw = SPIRAL_CENTER_WORLD
+        zw = np.where(s <= 0.5, cw[2] + 0.03 - 0.12 * s, cw[2] - 0.09 + 0.12 * s)  # -0.42 -> -0.48 -> -0.42
+        pw = np.stack([cw[0] + 0.03 * np.cos(th), cw[1] + 0.03 * np.sin(th), zw], 1)
+        tan = np.stack([-np.sin(th), np.zeros_like(th), np.cos(th)], 1)
+        u, nn = np.array([1.0, 0, 0]), np.array([0, -1.0, 0])
+        return _assemble(key, s, duration, paper_world_to_base(pw), tan, u, nn, crisp_orientation(0.0),
+                         "constant", 0.0, 1.0)
     yaw = {"C0": 0.0, "C-pi/4": -np.pi / 4, "C+pi/4": np.pi / 4}[key]
-    R = Rotation.from_euler("z", yaw).as_matrix() @ down
-    return circle(center, 0.03, n=n, duration=duration, rotation=R, name=key)
+    center = paper_world_to_base(CIRCLE_CENTER_WORLD)
+    return circle(center, 0.03, n=n, duration=duration, plane=((1, 0, 0), (0, 0, 1)),
+                  rotation=crisp_orientation(yaw), name=key)

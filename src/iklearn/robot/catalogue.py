@@ -50,6 +50,15 @@ def panda_hand() -> Chain:
     return panda().with_tool(tcp, tip_link="panda_hand_tcp")._replace(name="panda_hand")
 
 
+def panda_grasp() -> Chain:
+    """Panda whose tip is the grasp target of PyBullet's ``franka_panda/panda.urdf`` (``panda_grasptarget``):
+    0.105 m along the flange z axis, rotated -pi/4 about z; the tool frame of paper 003's experiments.
+    Official joint limits (PyBullet's URDF carries the wider hardware ones)."""
+    c, s = np.cos(-PI / 4), np.sin(-PI / 4)
+    tcp = np.array([[c, -s, 0, 0], [s, c, 0, 0], [0, 0, 1, 0.105], [0, 0, 0, 1.0]])
+    return panda().with_tool(tcp, tip_link="panda_grasptarget")._replace(name="panda_grasp")
+
+
 def ur5() -> Chain:
     """Universal Robots UR5, standard DH, limits +-2 pi."""
     return from_dh(
@@ -192,6 +201,7 @@ def arm5() -> Chain:
 CATALOGUE: dict[str, Callable[[], Chain]] = {
     "panda": panda,
     "panda_hand": panda_hand,
+    "panda_grasp": panda_grasp,
     "ur5": ur5,
     "puma560": puma560,
     "iiwa14": iiwa14,

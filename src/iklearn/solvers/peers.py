@@ -27,6 +27,20 @@ from iklearn.solvers.base import IKSolver, prepare
 from iklearn.solvers.result import IKResult
 
 
+class quiet_c_stdout:
+    """Context manager silencing what C code prints to fd 1 (e.g. Bullet's URDF importer warnings)."""
+
+    def __enter__(self) -> None:
+        self._saved = os.dup(1)
+        self._null = open(os.devnull, "w")
+        os.dup2(self._null.fileno(), 1)
+
+    def __exit__(self, *exc) -> None:
+        os.dup2(self._saved, 1)
+        os.close(self._saved)
+        self._null.close()
+
+
 class _URDFPeer(IKSolver):
     """Common part: URDF export to a temporary file, per-target loop, scoring with our FK."""
 
@@ -145,20 +159,32 @@ class OptIK(_URDFPeer):
 class PyBulletIK(_URDFPeer):
     """PyBullet's damped-least-squares IK (null-space variant, with the joint limits passed in).
 
-    Starts from the seed (joint states reset to it), ``max_iterations`` iterations per call.
+    Starts from the seed (joint states reset to it), ``max_iterations`` iterations per call. The null-space
+    term pulls towards ``rest_pose`` when given, else towards the seed; it also keeps the solution from
+    converging exactly (the residual settles where the pull balances the task).
+
+    PyBullet's selectively damped least squares (``solver=IK_SDLS``) is not offered: with the null-space
+    arguments Bullet silently runs this DLS instead ("Nullspace task only works with DLS now"), and without
+    them pybullet 3.2 crashes the process (segmentation fault, on the Panda and on PyBullet's own KUKA).
     """
 
     name = "pybullet"
 
     def __init__(self, chain: Chain, *, max_iterations: int = 100, residual_threshold: float = 1e-6,
-                 tol_position: float = 1e-4, tol_rotation: float = 1e-3, seed: int = 0) -> None:
+                 rest_pose=None, tol_position: float = 1e-4, tol_rotation: float = 1e-3, seed: int = 0) -> None:
         super().__init__(chain, tol_position=tol_position, tol_rotation=tol_rotation, seed=seed)
         p = require("pybullet", "peers")
         self._p = p
         self.max_iterations = int(max_iterations)
         self.residual_threshold = float(residual_threshold)
+        self.rest_pose = None if rest_pose is None else np.asarray(rest_pose, float)
+        if self.rest_pose is not None and (self.rest_pose.shape != (chain.dof,) or not np.isfinite(self.rest_pose).all()):
+            from iklearn.errors import IKLearnError
+
+            raise IKLearnError(f"rest_pose must be {chain.dof} finite joint values, got shape {self.rest_pose.shape}")
         self._cid = p.connect(p.DIRECT)
-        self._body = p.loadURDF(self._urdf_path, useFixedBase=True, physicsClientId=self._cid)
+        with quiet_c_stdout():  # Bullet's URDF importer prints warnings from C
+            self._body = p.loadURDF(self._urdf_path, useFixedBase=True, physicsClientId=self._cid)
         names = {}
         for j in range(p.getNumJoints(self._body, physicsClientId=self._cid)):
             info = p.getJointInfo(self._body, j, physicsClientId=self._cid)
@@ -181,7 +207,8 @@ class PyBulletIK(_URDFPeer):
         for j, v in zip(self._joints, q0):
             p.resetJointState(self._body, j, float(v), physicsClientId=self._cid)
         sol = p.calculateInverseKinematics(
-            self._body, self._ee, list(p7[:3]), list(p7[3:]), restPoses=list(q0), **self._limits,
+            self._body, self._ee, list(p7[:3]), list(p7[3:]),
+            restPoses=list(q0 if self.rest_pose is None else self.rest_pose), **self._limits,
             maxNumIterations=self.max_iterations, residualThreshold=self.residual_threshold,
             physicsClientId=self._cid,
         )

@@ -84,6 +84,17 @@ class ExactWeights:
         new.W = cho_solve(self.cho, F, check_finite=False)
         return new
 
+    def batch(self, Xq: np.ndarray, block: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+        """Moments ``(m, c)`` of many queries, and per query the training point with the largest kernel value
+        (the start; the largest weight would cost ``O(n^2)`` per query)."""
+        mom = np.empty((Xq.shape[0], self.W.shape[1]))
+        best = np.empty(Xq.shape[0], np.int64)
+        for s in range(0, Xq.shape[0], block):
+            Kq = kernel_matrix(Xq[s : s + block], self.Xf, self.kind, self.sigma)
+            mom[s : s + block] = Kq @ self.W
+            best[s : s + block] = np.argmax(Kq, axis=1)
+        return mom, best
+
     def alpha(self, xf: np.ndarray) -> np.ndarray:
         """Full weight vector ``(n,)`` (costs ``O(n^2)``)."""
         return cho_solve(self.cho, kernel_matrix(self.Xf, xf[None], self.kind, self.sigma)[:, 0], check_finite=False)
@@ -138,6 +149,11 @@ class NystromWeights:
     def moments(self, xf: np.ndarray) -> np.ndarray:
         return kernel_matrix(xf[None], self.landmarks, self.kind, self.sigma)[0] @ self.Gk
 
+    def batch(self, Xq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Moments ``(m, c)`` of many queries and their nearest training points (the starts)."""
+        mom = kernel_matrix(Xq, self.landmarks, self.kind, self.sigma) @ self.Gk
+        return mom, np.atleast_1d(self.tree.query(Xq, k=1)[1]).astype(np.int64)
+
     def support(self, xf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         k = min(self.n_support, self.Xf.shape[0])
         _, idx = self.tree.query(xf, k=k)
@@ -168,6 +184,19 @@ class LocalWeights:
     def moments(self, xf: np.ndarray) -> np.ndarray:
         idx, a = self.support(xf)
         return a @ self.F[idx]
+
+    def batch(self, Xq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Moments ``(m, c)`` of many queries and their largest-weight training points, in parallel (numba)."""
+        from iklearn.estimators.crisp._batch import local_moments
+
+        if self.kind not in ("gaussian", "laplacian"):
+            raise IKLearnError("batched local weights need a gaussian or laplacian kernel")
+        idx = self.tree.query(Xq, k=self.k)[1].reshape(Xq.shape[0], self.k).astype(np.int64)
+        mom = np.empty((Xq.shape[0], self.F.shape[1]))
+        best = np.empty(Xq.shape[0], np.int64)
+        local_moments(np.ascontiguousarray(Xq), idx, self.Xf, np.ascontiguousarray(self.F), float(self.sigma),
+                      float(self.reg), self.kind == "laplacian", mom, best)
+        return mom, best
 
     def with_features(self, F: np.ndarray) -> "LocalWeights":
         new = copy.copy(self)

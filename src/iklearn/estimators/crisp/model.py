@@ -80,8 +80,12 @@ class CRiSP:
     max_iter : int
         L-BFGS-B iterations per prediction.
     n_starts : int
-        L-BFGS-B runs per prediction: the start described in :meth:`predict`, then the training configurations
+        Optimiser runs per prediction: the start described in :meth:`predict`, then the training configurations
         with the next-largest weights; the lowest objective wins (1 = the paper's single start).
+    optimizer : {'lbfgsb', 'lm'}
+        Minimiser of the FK objective: SciPy's L-BFGS-B (the paper's) or our projected Levenberg-Marquardt on
+        its least-squares form (same objective, see ``_batch``; batched and in parallel for independent
+        predictions). The radial loss always uses L-BFGS-B.
     random_state : int
     """
 
@@ -104,6 +108,7 @@ class CRiSP:
         max_exact: int = 6000,
         max_iter: int = 200,
         n_starts: int = 1,
+        optimizer: str = "lbfgsb",
         random_state: int = 0,
     ) -> None:
         self.model = model
@@ -122,6 +127,7 @@ class CRiSP:
         self.max_exact = max_exact
         self.max_iter = max_iter
         self.n_starts = n_starts
+        self.optimizer = optimizer
         self.random_state = random_state
 
     # ------------------------------------------------------------------ training
@@ -131,6 +137,8 @@ class CRiSP:
             raise IKLearnError(f"loss must be 'fk' or 'radial', got {self.loss!r}")
         if self.kernel not in ck.KERNELS:
             raise IKLearnError(f"kernel must be one of {ck.KERNELS}, got {self.kernel!r}")
+        if self.optimizer not in ("lbfgsb", "lm"):
+            raise IKLearnError(f"optimizer must be 'lbfgsb' or 'lm', got {self.optimizer!r}")
         T, _ = as_poses(X, "X")
         Y, _ = as_batch(y, self.model.dof, "y")
         check_finite(Y, "y")
@@ -240,8 +248,27 @@ class CRiSP:
 
         # every step is a tiny BLAS call: threads only add contention (40x slower on a loaded 2-core machine)
         with threadpool_limits(1):
-            self._predict_loop(Xf, Q0, sequential, out)
+            if self._use_lm() and not sequential and self.n_starts == 1 and n:
+                self._predict_batch(Xf, Q0, out)
+            else:
+                self._predict_loop(Xf, Q0, sequential, out)
         return out[0] if single else out
+
+    def _use_lm(self) -> bool:
+        return self.optimizer == "lm" and self.loss == "fk"
+
+    def _lm_args(self):
+        ch = self.model
+        return (ch.joint_types, ch.fixed, ch.axes, ch.tip, ch.finite_lower, ch.finite_upper,
+                float(self.position_weight), float(self.orientation_weight), int(self.max_iter))
+
+    def _predict_batch(self, Xf, Q0, out) -> None:
+        """Independent predictions with the batched LM: all weights first, then all minimisations (numba)."""
+        from iklearn.estimators.crisp._batch import lm_fk_batch
+
+        mom, best = self.weights_.batch(Xf)
+        starts = self.y_[best] if Q0 is None else np.broadcast_to(Q0, out.shape)
+        lm_fk_batch(np.ascontiguousarray(starts), np.ascontiguousarray(mom), *self._lm_args(), out)
 
     def _predict_loop(self, Xf, Q0, sequential, out) -> None:
         lo, hi = self.model.finite_lower, self.model.finite_upper
@@ -269,16 +296,24 @@ class CRiSP:
             else:
                 starts, order = [self.y_[idx[order[0]]]], order[1:]
             starts += [self.y_[idx[i]] for i in order[: self.n_starts - 1]]
-            best = None
+            best, best_f = None, np.inf
             for start in starts:
-                r = minimize(
-                    self.objective, np.clip(start, lo, hi), args=(mom, idx, a), jac=True, method="L-BFGS-B",
-                    bounds=bounds, options={"maxiter": self.max_iter, "ftol": 1e-15, "gtol": 1e-12, "maxcor": 20},
-                )
-                if best is None or r.fun < best.fun:
-                    best = r
-            res = best
-            prev = out[t] = np.clip(res.x, lo, hi)
+                if self._use_lm():
+                    from iklearn.estimators.crisp._batch import lm_fk_one
+
+                    x = np.empty(self.model.dof)
+                    lm_fk_one(np.asarray(start, float), mom, *self._lm_args(), x)
+                    fx = self.objective(x, mom)[0]
+                else:
+                    r = minimize(
+                        self.objective, np.clip(start, lo, hi), args=(mom, idx, a), jac=True, method="L-BFGS-B",
+                        bounds=bounds, options={"maxiter": self.max_iter, "ftol": 1e-15, "gtol": 1e-12,
+                                                "maxcor": 20},
+                    )
+                    x, fx = r.x, r.fun
+                if best is None or fx < best_f:
+                    best, best_f = x, fx
+            prev = out[t] = np.clip(best, lo, hi)
 
     # ------------------------------------------------------------------ persistence
     def save(self, path) -> None:
@@ -314,5 +349,6 @@ class CRiSP:
 
 _PARAMS = (
     "loss", "kernel", "sigma", "lam", "position_unit", "rotation_unit", "position_weight", "orientation_weight",
-    "approximation", "n_components", "n_neighbors", "n_support", "max_exact", "max_iter", "n_starts", "random_state",
+    "approximation", "n_components", "n_neighbors", "n_support", "max_exact", "max_iter", "n_starts", "optimizer",
+    "random_state",
 )
