@@ -35,11 +35,11 @@ SIZES = {
                  conf_extra_epochs=(1,), n_single=50, models=("paper24", "paper96", "ours24", "world24")),
     "quick": dict(n_conf=20000, n_conf96=13000, n_est=13000, n_test=3000, n_test_est=2000, sched=(8, 4, 1, 2),
                   widths="base", n_sub=3000, n_gp=500, n_single=500,
-                  models=("paper24", "paper96", "ours24", "random24", "world24")),
+                  models=("paper24", "paper96", "ours24", "ours96", "random24", "world24")),
     "full": dict(n_conf=297000, n_conf96=198000, n_est=198000, n_test=3000, n_test_est=2000, n_big=20000,
                  sched=(12, 8, 2, 3), widths="wide", n_sub=20000, n_gp=2000, conf_extra=2103000,
-                 conf_extra_epochs=(6, 6), n_opt=20000, n_abl=40000, n_single=2000,
-                 models=("paper24", "paper96", "ours24", "ours96", "world24")),  # random24: quick only (time)
+                 conf_extra_epochs=(6, 6), n_opt=20000, n_abl=20000, n_single=2000,
+                 models=("paper24", "paper96", "ours24", "world24")),  # ours96, random24: quick only (CPU time)
 }
 WIDTHS = {"small": dict(encoder=(64, 64), confidence=(32,), estimation=(64,)),
           "base": dict(encoder=(256, 256, 128), confidence=(128, 64), estimation=(256, 128)),
