@@ -2,11 +2,14 @@
 
 import hashlib
 import json
+import shutil
 
 import numpy as np
 import pytest
 
-from iklearn.data.dataset import generate_dataset, read_dataset
+from iklearn.data import storage
+from iklearn.data.dataset import generate_dataset, load_dataset, read_dataset
+from iklearn.data.parts import DatasetWarning
 from iklearn.data.sampling import DataArgumentError, sample_joints
 from iklearn.errors import DataFormatError, IKLearnError, OutputPathError
 from iklearn.kinematics import fk_pose, jacobian, manipulability
@@ -19,6 +22,9 @@ def panda():
 
 
 def _sha(p):
+    """SHA-256 of a file, or of every file (name and bytes) of a dataset directory."""
+    if p.is_dir():
+        return hashlib.sha256(b"".join(f.name.encode() + f.read_bytes() for f in sorted(p.iterdir()))).hexdigest()
     return hashlib.sha256(p.read_bytes()).hexdigest()
 
 
@@ -50,6 +56,9 @@ def test_round_trip_and_identical_files(panda, tmp_path):
     a = generate_dataset(panda, 250, out=tmp_path / "a.parquet", **kw)
     generate_dataset(panda, 250, out=tmp_path / "b.parquet", **kw)
     assert _sha(tmp_path / "a.parquet") == _sha(tmp_path / "b.parquet")
+    assert sorted(f.name for f in (tmp_path / "a.parquet").iterdir()) == [
+        "_labels.parquet", "_manifest.json", "_unreachable.parquet", "part-000000.parquet", "part-000001.parquet",
+        "part-000002.parquet"]
     assert not (tmp_path / "a.parquet.partial").exists()
     r = read_dataset(tmp_path / "a.parquet")
     for f in ("q", "pose", "jacobian", "unreachable"):
@@ -71,7 +80,7 @@ def test_interrupt_then_resume_gives_same_data(panda, tmp_path):
     kw = dict(seed=3, chunk_size=64, labels=("conditioning",))
     ref = generate_dataset(panda, 300, out=tmp_path / "ref.parquet", **kw)
     out = tmp_path / "run.parquet"
-    out.write_bytes((tmp_path / "ref.parquet").read_bytes())  # a previous complete file
+    shutil.copytree(tmp_path / "ref.parquet", out)  # a previous complete dataset
     before = _sha(out)
     calls = []
 
@@ -82,11 +91,11 @@ def test_interrupt_then_resume_gives_same_data(panda, tmp_path):
 
     with pytest.raises(Boom):
         generate_dataset(panda, 300, out=out, seed=3, chunk_size=64, labels=("conditioning",), callback=stop_after_two)
-    assert _sha(out) == before  # the previous complete file is untouched
+    assert _sha(out) == before  # the previous complete dataset is untouched
     part = tmp_path / "run.parquet.partial"
-    assert sorted(p.name for p in part.glob("chunk_*.npz")) == ["chunk_000000.npz", "chunk_000001.npz"]
-    assert not list(tmp_path.glob(".run.parquet.*.tmp"))  # no stray temp file
-    out.unlink()
+    assert sorted(p.name for p in part.glob("part-*")) == ["part-000000.parquet", "part-000001.parquet"]
+    assert not list(part.glob(".*.tmp")) and not list(tmp_path.glob(".*"))  # no stray temp file
+    shutil.rmtree(out)
     done = []
     res = generate_dataset(panda, 300, out=out, resume=True, callback=lambda k, n: done.append(k), **kw)
     assert done == [0, 1, 2, 3, 4]
@@ -105,8 +114,12 @@ def test_resume_refuses_other_request(panda, tmp_path):
         generate_dataset(panda, 200, out=out, seed=1, chunk_size=50, callback=stop)
     with pytest.raises(DataFormatError, match="another request"):
         generate_dataset(panda, 200, out=out, seed=2, chunk_size=50, resume=True)
-    ds = generate_dataset(panda, 200, out=out, seed=2, chunk_size=50)  # without resume: starts afresh
-    assert len(ds) == 200 and out.exists()
+    # without --resume, the finished part of the earlier run is not discarded silently (issue 16, item 9)
+    with pytest.raises(DataFormatError, match="--resume.*--fresh"):
+        generate_dataset(panda, 200, out=out, seed=2, chunk_size=50)
+    with pytest.warns(DatasetWarning, match="discarded 1 finished file"):
+        ds = generate_dataset(panda, 200, out=out, seed=2, chunk_size=50, fresh=True)
+    assert len(ds) == 200 and out.is_dir() and not (tmp_path / "x.parquet.partial").exists()
 
 
 def test_bad_inputs(panda, tmp_path):
@@ -135,13 +148,34 @@ def test_foreign_and_newer_files(panda, tmp_path):
         read_dataset(tmp_path / "junk.parquet")
     with pytest.raises(DataFormatError, match="does not exist"):
         read_dataset(tmp_path / "missing.parquet")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataFormatError, match="not an iklearn dataset"):
+        read_dataset(tmp_path / "empty")
     generate_dataset(panda, 20, out=tmp_path / "d.parquet")
-    t = pq.read_table(tmp_path / "d.parquet")
-    meta = json.loads(t.schema.metadata[b"iklearn"])
-    meta["format_version"] = 99
-    pq.write_table(t.replace_schema_metadata({b"iklearn": json.dumps(meta).encode()}), tmp_path / "new.parquet")
+    man = tmp_path / "d.parquet" / "_manifest.json"
+    body = json.loads(man.read_text())
+    body["format_version"] = 99
+    man.write_text(json.dumps(body))
     with pytest.raises(DataFormatError, match="newer"):
-        read_dataset(tmp_path / "new.parquet")
+        read_dataset(tmp_path / "d.parquet")
+
+
+def test_reads_single_file_datasets_of_format_1(panda, tmp_path):
+    """A dataset written by iklearn 0.1 (one Parquet file, unreachable rows flagged) still reads."""
+    ds = generate_dataset(panda, 120, seed=4, labels=("conditioning", "unreachable"), n_unreachable=8)
+    cols = storage.sample_columns(np.vstack([ds.q, np.full((8, 7), np.nan)]), np.vstack([ds.pose, ds.unreachable]),
+                                  np.vstack([ds.jacobian, np.full((8, 6, 7), np.nan)]),
+                                  {k: np.concatenate([v, np.full(8, np.nan)]) for k, v in ds.metrics.items()})
+    cols["reachable"] = np.arange(128) < 120
+    cols["conditioning"] = np.concatenate([ds.labels["conditioning"], np.zeros(8, np.int8)])
+    storage.write_table(tmp_path / "old.parquet", cols, ds.meta)
+    r = load_dataset(tmp_path / "old.parquet")
+    for f in ("q", "pose", "jacobian", "unreachable"):
+        np.testing.assert_array_equal(getattr(r, f), getattr(ds, f))
+    np.testing.assert_array_equal(r.labels["conditioning"], ds.labels["conditioning"])
+    r.save(tmp_path / "new.parquet")  # an older single-file dataset is replaced by the directory layout
+    r.save(tmp_path / "old.parquet")
+    assert (tmp_path / "old.parquet").is_dir() and _sha(tmp_path / "old.parquet") == _sha(tmp_path / "new.parquet")
 
 
 def test_other_robots(tmp_path):

