@@ -46,7 +46,7 @@ def gp_pass(Tt, q0, types, fixed, axes, tip, lo, hi, w_ref, swts,
 
     ``trace`` ``(max_iters, 3 + dof)`` receives ``[pos_err, rot_err, sensitivity, q]`` per iteration.
     Writes the best configuration into ``q_out``; returns ``(success, pos_err, rot_err, iterations,
-    stalled)`` of that configuration.
+    stalled, fk_evaluations)`` of that configuration. ``margin <= 0`` switches the limit slowdown off.
     """
     n = q0.shape[0]
     T = np.empty((4, 4))
@@ -68,12 +68,16 @@ def gp_pass(Tt, q0, types, fixed, axes, tip, lo, hi, w_ref, swts,
     qp = np.empty(n)
     nc = scales.shape[0]
     Qc = np.empty((nc, n))
+    Tc = np.empty((nc, 4, 4))
+    Pc = np.empty((nc, n, 3))
+    Zc = np.empty((nc, n, 3))
     fc = np.empty(nc)
     vbuf = np.empty(gX.shape[0])
     for i in range(n):
         q[i] = min(max(q0[i], lo[i]), hi[i])
         q_out[i] = q[i]
     fk_frames(q, types, fixed, axes, tip, T, P, Z, tmp, R)
+    n_fk = 1
     _, pe, re = _error(Tt, T, e, ones)
     f = pe + rho * re
     best_f, best_pe, best_re = f, pe, re
@@ -83,12 +87,13 @@ def gp_pass(Tt, q0, types, fixed, axes, tip, lo, hi, w_ref, swts,
     it = 0
     while True:
         if pe < tol_p and re < tol_r:
-            return True, pe, re, it, False
+            return True, pe, re, it, False, n_fk
         if it >= max_iters:
-            return False, best_pe, best_re, it, False
+            return False, best_pe, best_re, it, False, n_fk
         jacobian_from_frames(types, T, P, Z, J, False)
         s = sensitivity_one(J, q, lo, hi, w_ref, swts)
-        gp_add(gX, gy, gL, galpha, gmeta, q, s, ils, sv, nv, pm)
+        if kappa > 0.0 or eta > 0.0:  # the GP is switched off when nothing reads it
+            gp_add(gX, gy, gL, galpha, gmeta, q, s, ils, sv, nv, pm)
         trace[it, 0] = pe
         trace[it, 1] = re
         trace[it, 2] = s
@@ -101,7 +106,7 @@ def gp_pass(Tt, q0, types, fixed, axes, tip, lo, hi, w_ref, swts,
             else:
                 stall += 1
             if stall >= patience:
-                return False, best_pe, best_re, it, True
+                return False, best_pe, best_re, it, True, n_fk
         prev_pe, prev_re = pe, re
         # clamp the task-space error: far targets take several steps
         npos = np.sqrt(e[0] * e[0] + e[1] * e[1] + e[2] * e[2])
@@ -123,8 +128,9 @@ def gp_pass(Tt, q0, types, fixed, axes, tip, lo, hi, w_ref, swts,
             qp[i] = q[i] - probe
             mm = gp_mean(gX, galpha, ng, qp, ils, sv, pm)
             wi = 1.0 / (1.0 + eta * abs(mp - mm) / (2.0 * probe))
-            room = hi[i] - q[i] if g > 0.0 else q[i] - lo[i]
-            wi *= min(max(room / margin, 0.1), 1.0)
+            if margin > 0.0:
+                room = hi[i] - q[i] if g > 0.0 else q[i] - lo[i]
+                wi *= min(max(room / margin, 0.1), 1.0)
             w[i] = wi
         # lambda = sensitivity x damping factor (mu adapted by accept / reject)
         lam = mu * max(s, s_floor)
@@ -148,8 +154,9 @@ def gp_pass(Tt, q0, types, fixed, axes, tip, lo, hi, w_ref, swts,
         for c in range(nc):
             for i in range(n):
                 Qc[c, i] = min(max(q[i] + scales[c] * dq[i] + momentum * v[i], lo[i]), hi[i])
-            fk_frames(Qc[c], types, fixed, axes, tip, T, P, Z, tmp, R)
-            _, pc, rc = _error(Tt, T, ecand, ones)
+            fk_frames(Qc[c], types, fixed, axes, tip, Tc[c], Pc[c], Zc[c], tmp, R)
+            n_fk += 1
+            _, pc, rc = _error(Tt, Tc[c], ecand, ones)
             fc[c] = pc + rho * rc
         pick = 0
         if mode == MODE_NONE:
@@ -176,11 +183,13 @@ def gp_pass(Tt, q0, types, fixed, axes, tip, lo, hi, w_ref, swts,
             for i in range(n):
                 v[i] = Qc[pick, i] - q[i]
                 q[i] = Qc[pick, i]
+            T[:, :] = Tc[pick]
+            P[:, :] = Pc[pick]
+            Z[:, :] = Zc[pick]
             mu = max(mu * 0.3, 1e-12)
         else:
             v[:] = 0.0
             mu = min(mu * 10.0, 1e12)
-        fk_frames(q, types, fixed, axes, tip, T, P, Z, tmp, R)
         _, pe, re = _error(Tt, T, e, ones)
         f = pe + rho * re
         if f < best_f:

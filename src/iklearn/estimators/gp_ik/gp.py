@@ -196,6 +196,11 @@ class OnlineGP:
         self._X: np.ndarray | None = None
         self._meta = np.zeros(1, np.int64)
 
+    def allocate(self, d: int) -> None:
+        """Size the buffers for ``d``-dimensional inputs, holding no points (before a numba loop adds them)."""
+        self.reset()
+        self._alloc(int(d))
+
     def _alloc(self, d: int) -> None:
         W = self.max_size
         self._X = np.zeros((W, d))

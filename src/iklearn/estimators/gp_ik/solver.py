@@ -35,14 +35,21 @@ Acquisition (the paper names EI / UCB, not what they score). Two levels, both ou
   order (EI: by expected improvement; UCB: by optimistic bound).
 
 Profiles (Sec. III-B): EI = conservative (progress thresholds 0.99 position / 0.98 orientation, learning
-rate 0.5, up to 5 restarts = 6 starts); UCB = aggressive (0.85 / 0.80, learning rate 1.5, momentum 0.3).
+rate 0.5, "5 attempts" = the first start and up to 4 restarts); UCB = aggressive (0.85 / 0.80, learning rate 1.5, momentum 0.3).
 A "threshold" is the error ratio ``err_new / err_old`` above which an iteration counts as no progress;
 ``patience`` such iterations in a row stall a descent. UCB's "single pass with early termination" is one
 sweep down its acquisition-ranked start list (at most ``ucb_starts``), each descent cut as soon as it
-stalls, never revisiting; EI restarts from the next ranked start after a stall, up to 5 times.
+stalls, never revisiting; EI restarts from the next ranked start after a stall, up to 4 times.
 Hybrid: the UCB sweep, then EI from the best configuration found. Plain GP-IK: Algorithm 1 from the
-caller's ``q0`` (no acquisition, no restarts, the full step). Every Jacobian evaluation counts as an
-iteration, across all starts.
+caller's ``q0`` (no acquisition, no restarts, the full step). The budget ``max_iterations`` counts
+Jacobian evaluations across all starts; the result's ``iterations`` are FK evaluations (the start and every
+candidate step; the FK of the start memory is computed once per solver and not counted), and
+``jacobians_`` holds the Jacobian evaluations of the last :meth:`GPIK.solve` call.
+
+``plain_lm=True`` keeps the start policy and the stall rules but makes the descent plain
+Levenberg-Marquardt: one full step per iteration, damping ``lambda = mu`` (no sensitivity), unit joint
+weights (no GP slope, no limit slowdown), no GP in the start ranking: the ablation "plain LM from the same
+starts".
 """
 
 from __future__ import annotations
@@ -76,7 +83,7 @@ class Profile:
 
 PROFILES: dict[str, Profile] = {
     "none": Profile(1.0, 0.0, 0, None),
-    "ei": Profile(0.5, 0.0, 5, (0.99, 0.98)),
+    "ei": Profile(0.5, 0.0, 4, (0.99, 0.98)),
     "ucb": Profile(1.5, 0.3, 0, (0.85, 0.80)),
 }
 _MODES = {"none": MODE_NONE, "ei": MODE_EI, "ucb": MODE_UCB}
@@ -122,6 +129,9 @@ class GPIK(IKSolver):
     n_memory, memory_size, n_shortlist, start_rho, ucb_starts
         Sobol start set size; capacity for remembered solutions; starts scored per target; pose-distance
         weight of rotation (m/rad); most starts UCB's sweep tries.
+    plain_lm : bool
+        Plain LM descent from the same starts (module docstring). With ``kappa = eta = 0`` (and so here)
+        the GP is neither read nor updated.
     seed : int
         Seed of the Sobol scramble and of random seeds when ``q0`` is None.
     """
@@ -135,7 +145,7 @@ class GPIK(IKSolver):
                  gp_length_scale: float = 0.8, gp_signal_variance: float = 0.05, gp_noise_variance: float = 1e-4,
                  gp_window: int = 64, max_step: tuple[float, float] = (0.2, 0.5), n_memory: int = 2048,
                  memory_size: int = 4096, n_shortlist: int = 16, start_rho: float = 0.2, ucb_starts: int = 8,
-                 seed: int = 0) -> None:
+                 plain_lm: bool = False, seed: int = 0) -> None:
         super().__init__(chain)
         if acquisition not in ACQUISITIONS:
             raise IKLearnError(f"acquisition must be one of {ACQUISITIONS}, got {acquisition!r}")
@@ -153,7 +163,9 @@ class GPIK(IKSolver):
         self.max_step = (float(max_step[0]), float(max_step[1]))
         self.n_memory, self.memory_size = int(n_memory), int(memory_size)
         self.n_shortlist, self.start_rho, self.ucb_starts = int(n_shortlist), float(start_rho), int(ucb_starts)
-        self.seed = int(seed)
+        self.seed, self.plain_lm = int(seed), bool(plain_lm)
+        if self.plain_lm:  # no learned model, no sensitivity damping, no limit slowdown
+            self.kappa, self.eta, self.sensitivity_floor, self.limit_margin = 0.0, 0.0, 1.0, 0.0
         self.w_ref_ = reference_manipulability(chain, seed=0)
         self._rho = self.tol_position / self.tol_rotation
         self._lo, self._hi = chain.finite_lower.copy(), chain.finite_upper.copy()
@@ -232,15 +244,16 @@ class GPIK(IKSolver):
     def _pass(self, Tt, q0, phase, budget, trace):
         prof = PROFILES[phase]
         lr = prof.learning_rate
-        scales = np.array([1.0]) if phase == "none" else np.array([1.0, lr, 0.5 * lr])
+        plain = phase == "none" or self.plain_lm
+        scales = np.array([1.0]) if plain else np.array([1.0, lr, 0.5 * lr])
         thr = prof.thresholds or (np.inf, np.inf)
         gp = self.gp_
         X, y, L, alpha, meta, ils, sv, nv, pm = gp.state()
         q_out = np.empty(self.chain.dof)
         tr = np.empty((max(budget, 1), 3 + self.chain.dof))
-        ok, pe, re, it, stalled = gp_pass(
+        ok, pe, re, it, stalled, n_fk = gp_pass(
             Tt, np.ascontiguousarray(q0, float), *self._kin, self._lo, self._hi, self.w_ref_, self._swts,
-            X, y, L, alpha, meta, ils, sv, nv, pm, _MODES[phase], scales, prof.momentum, thr[0], thr[1],
+            X, y, L, alpha, meta, ils, sv, nv, pm, _MODES[phase], scales, 0.0 if plain else prof.momentum, thr[0], thr[1],
             self.patience, self.kappa, self.ucb_beta, self.eta, self.probe_step, self.limit_margin,
             self.tol_position, self.tol_rotation, budget, self.max_step[0], self.max_step[1], self._rho,
             self.damping0, self.sensitivity_floor, q_out, tr)
@@ -250,22 +263,24 @@ class GPIK(IKSolver):
             trace.sensitivity += tr[:it, 2].tolist()
             trace.phase += [phase] * it
             trace.q += tr[:it, 3:].tolist()
-        return q_out, bool(ok), float(pe), float(re), int(it)
+        return q_out, bool(ok), float(pe), float(re), int(it), int(n_fk)
 
     def solve_one(self, T_target: np.ndarray, q0: np.ndarray,
-                  trace: Trace | None = None) -> tuple[np.ndarray, bool, float, float, int]:
-        """Solve one ``(4, 4)`` target, seed ``q0`` ``(dof,)``: ``(q, success, pos_err, rot_err, iters)``."""
+                  trace: Trace | None = None) -> tuple[np.ndarray, bool, float, float, int, int]:
+        """Solve one ``(4, 4)`` target, seed ``q0`` ``(dof,)``:
+        ``(q, success, pos_err, rot_err, jacobian_evals, fk_evals)``."""
         if self.gp_ is None:
             self._init_memory()
         Tt = np.ascontiguousarray(T_target, float)
         q0 = np.clip(np.asarray(q0, float), self._lo, self._hi)
-        used = 0
+        used = n_fk = 0
         best = (np.inf, q0, np.inf, np.inf)
 
         def run(q_start, phase):
-            nonlocal used, best
-            q, ok, pe, re, it = self._pass(Tt, q_start, phase, self.max_iterations - used, trace)
+            nonlocal used, n_fk, best
+            q, ok, pe, re, it, k = self._pass(Tt, q_start, phase, self.max_iterations - used, trace)
             used += it
+            n_fk += k
             f = pe + self._rho * re
             if ok or f < best[0]:
                 best = (-np.inf if ok else f, q, pe, re)
@@ -276,6 +291,7 @@ class GPIK(IKSolver):
         else:
             first = "ei" if self.acquisition == "ei" else "ucb"
             starts = self._ranked_starts(Tt, q0, first)
+            n_fk += 1  # the FK of q0 in the ranking (the memory's poses are precomputed)
             n_first = 1 + PROFILES["ei"].restarts if first == "ei" else self.ucb_starts
             done = False
             for qs in starts[:n_first]:
@@ -293,7 +309,7 @@ class GPIK(IKSolver):
         ok = f == -np.inf
         if ok:
             self._remember(q, self._fk(q))
-        return q, ok, pe, re, used
+        return q, ok, pe, re, used, n_fk
 
     def solve(self, targets, q0=None, traces: list[Trace] | None = None) -> IKResult:
         """Solve ``targets`` ``(N, 7)`` / ``(N, 4, 4)`` one after the other from seeds ``q0`` ``(N, dof)``.
@@ -308,9 +324,10 @@ class GPIK(IKSolver):
         succ = np.zeros(N, bool)
         pe, re = np.empty(N), np.empty(N)
         iters = np.zeros(N, np.int64)
+        self.jacobians_ = np.zeros(N, np.int64)
         for i in range(N):
             tr = Trace([], [], [], []) if traces is not None else None
-            q[i], succ[i], pe[i], re[i], iters[i] = self.solve_one(T[i], Q0[i], tr)
+            q[i], succ[i], pe[i], re[i], self.jacobians_[i], iters[i] = self.solve_one(T[i], Q0[i], tr)
             if traces is not None:
                 traces.append(tr)
         return IKResult(q, succ, pe, re, iters)
