@@ -1,11 +1,32 @@
-"""Shared test fixtures."""
+"""Shared test fixtures: ``cli`` (one CLI call) and ``tiny_report`` (one ``reproduce all --tiny`` per session)."""
 
 from __future__ import annotations
 
+import fcntl
+import json
+import os
 import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import pytest
+
+
+def run_iklearn(*args: str) -> int:
+    """Run ``iklearn args...`` in-process through the real entry point; its exit code (0 on a normal return)."""
+    from iklearn.cli import main
+
+    old = sys.argv
+    sys.argv = ["iklearn", *map(str, args)]
+    try:
+        main()
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 1
+    finally:
+        sys.argv = old
+    return 0
 
 
 @pytest.fixture
@@ -13,16 +34,35 @@ def cli(monkeypatch, capsys) -> Callable[..., tuple[int, str, str]]:
     """Run ``iklearn args...`` in-process through the real entry point; returns (exit code, stdout, stderr)."""
 
     def run(*args: str) -> tuple[int, str, str]:
-        from iklearn.cli import main
-
-        monkeypatch.setattr(sys, "argv", ["iklearn", *map(str, args)])
         monkeypatch.setenv("COLUMNS", "200")
-        code = 0
-        try:
-            main()
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
+        code = run_iklearn(*args)
         out, err = capsys.readouterr()
         return code, out, err
 
     return run
+
+
+@dataclass(frozen=True)
+class TinyRun:
+    out: Path
+    exit_code: int
+    seconds: float
+
+
+@pytest.fixture(scope="session")
+def tiny_report(tmp_path_factory) -> TinyRun:
+    """Every experiment of ``iklearn.experiments.EXPERIMENTS`` at ``--tiny`` size with the report, once per
+    test session: under pytest-xdist the workers share the run through a lock file in the session's base
+    directory (the tests that use it live in one file, which ``--dist loadfile`` gives to one worker)."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the directory above the workers' own: one per session, shared
+    out, record = base / "tiny_report", base / "tiny_report.json"
+    with open(base / "tiny_report.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not record.is_file():
+            t0 = time.perf_counter()
+            code = run_iklearn("reproduce", "all", "--tiny", "--out", str(out))
+            record.write_text(json.dumps({"exit_code": code, "seconds": time.perf_counter() - t0}))
+        info = json.loads(record.read_text())
+    return TinyRun(out, info["exit_code"], info["seconds"])

@@ -65,3 +65,15 @@ def test_report_puts_paper_rows_first_and_extensions_after_the_row_they_extend()
     assert claim_status(claims[1], "full") == "NOT met"
     assert claim_status(claims[2], "full") == "met"
     assert claim_status(claims[0], "full") == "reported"
+
+
+def test_save_json_writes_standard_json_with_null_for_missing(tmp_path):
+    import numpy as np
+
+    from iklearn.evaluation.record import save_json
+
+    p = save_json(tmp_path / "d" / "x.json", {"a": np.array([1.0, np.nan, np.inf]), "b": np.float32(np.nan),
+                                              "c": [(2, -np.inf)], "n": np.int64(3)})
+    refuse = lambda c: (_ for _ in ()).throw(AssertionError(c))  # noqa: E731 - NaN / Infinity are no JSON
+    assert json.loads(p.read_text(), parse_constant=refuse) == {"a": [1.0, None, None], "b": None,
+                                                                "c": [[2, None]], "n": 3}

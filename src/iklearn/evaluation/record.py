@@ -185,9 +185,30 @@ def _jsonable(o):
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
+def _plain(o: Any) -> Any:
+    """``o`` with numpy arrays / scalars as Python lists / numbers and NaN / inf as None (JSON null)."""
+    import numpy as np
+
+    if isinstance(o, np.ndarray):
+        o = o.tolist()
+    elif isinstance(o, np.generic):
+        o = o.item()
+    if isinstance(o, float):
+        return o if math.isfinite(o) else None
+    if isinstance(o, dict):
+        return {k: _plain(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_plain(v) for v in o]
+    return o
+
+
 def save_json(path: Path, obj: Any) -> Path:
-    """Write ``obj`` as indented JSON atomically (numpy scalars/arrays allowed)."""
-    return write_text_atomic(path, json.dumps(obj, indent=2, default=_jsonable), make_parents=True)
+    """Write ``obj`` as indented, standard JSON atomically (numpy scalars/arrays allowed).
+
+    A data file's missing values (NaN, e.g. an empty histogram bin) are written as ``null``: NaN is no JSON.
+    """
+    text = json.dumps(_plain(obj), indent=2, default=_jsonable, allow_nan=False)
+    return write_text_atomic(path, text, make_parents=True)
 
 
 class Progress(Protocol):
