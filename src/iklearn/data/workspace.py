@@ -92,6 +92,19 @@ def reachability_probability(model, poses: np.ndarray) -> np.ndarray:
     raise DataArgumentError("model must be callable (poses -> (N,) probability) or have predict_proba")
 
 
+def slice_grid(half_width: float, plane: str = "xz", offset: float = 0.0, bins: int = 80) -> np.ndarray:
+    """Cell centres ``(bins * bins, 3)`` (m) of a ``bins`` x ``bins`` grid on ``plane`` at ``offset``, spanning
+    ``[-half_width, half_width]`` on both in-plane axes; row-major with the second in-plane axis slowest,
+    so ``values.reshape(bins, bins)`` has the layout of :class:`WorkspaceMap`."""
+    a, b, c = _check_plane(plane)
+    edges = np.linspace(-half_width, half_width, check_size(bins, "bins") + 1)
+    mid = 0.5 * (edges[1:] + edges[:-1])
+    gb, ga = np.meshgrid(mid, mid, indexing="ij")
+    P = np.zeros((gb.size, 3))
+    P[:, a], P[:, b], P[:, c] = ga.ravel(), gb.ravel(), offset
+    return P
+
+
 def model_map(model: Callable | object, half_width: float, plane: str = "xz", offset: float = 0.0,
               bins: int = 80, orientation=(0.0, 0.0, 0.0, 1.0), model_input: str = "pose7") -> WorkspaceMap:
     """Grid of a learned model's reachability probability at the cell centres of a slice.
@@ -99,12 +112,7 @@ def model_map(model: Callable | object, half_width: float, plane: str = "xz", of
     ``model_input`` 'pose7' feeds ``(N, 7)`` poses with the fixed quaternion ``orientation``; 'position'
     feeds ``(N, 3)`` positions (compare this one with the sampled positional reachability).
     """
-    a, b, c = _check_plane(plane)
-    edges = np.linspace(-half_width, half_width, check_size(bins, "bins") + 1)
-    mid = 0.5 * (edges[1:] + edges[:-1])
-    gb, ga = np.meshgrid(mid, mid, indexing="ij")
-    P = np.zeros((gb.size, 3))
-    P[:, a], P[:, b], P[:, c] = ga.ravel(), gb.ravel(), offset
+    P = slice_grid(half_width, plane, offset, bins)
     if model_input == "position":
         X = P
     elif model_input == "pose7":

@@ -54,19 +54,8 @@ def save_model(
     return Path(path)
 
 
-def load_model(
-    path: str | os.PathLike,
-    kind: str,
-    *,
-    robot: Chain | None = None,
-    max_format_version: int = 1,
-) -> tuple[dict[str, np.ndarray], dict[str, Any], Chain | None]:
-    """Read a file written by :func:`save_model`; returns ``(arrays, meta, robot_in_file)``.
-
-    Raises :class:`ModelMismatchError` when the file is missing, corrupt, of another kind, of a newer
-    format, or made for a robot whose kinematics differ from ``robot`` (when given).
-    """
-    p = Path(path)
+def _read(p: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Arrays and header of a model file, or :class:`ModelMismatchError` for a missing or foreign file."""
     if not p.is_file():
         raise ModelMismatchError(f"model file not found: {p}")
     try:
@@ -81,6 +70,28 @@ def load_model(
         header = json.loads(raw.tobytes().decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelMismatchError(f"{p}: corrupt metadata ({exc})") from None
+    return arrays, header
+
+
+def model_kind(path: str | os.PathLike) -> str:
+    """The kind recorded in a model file (e.g. ``'ml_ik.conditioning_classifier'``), to pick its loader."""
+    return str(_read(Path(path))[1].get("kind"))
+
+
+def load_model(
+    path: str | os.PathLike,
+    kind: str,
+    *,
+    robot: Chain | None = None,
+    max_format_version: int = 1,
+) -> tuple[dict[str, np.ndarray], dict[str, Any], Chain | None]:
+    """Read a file written by :func:`save_model`; returns ``(arrays, meta, robot_in_file)``.
+
+    Raises :class:`ModelMismatchError` when the file is missing, corrupt, of another kind, of a newer
+    format, or made for a robot whose kinematics differ from ``robot`` (when given).
+    """
+    p = Path(path)
+    arrays, header = _read(p)
     if header.get("kind") != kind:
         raise ModelMismatchError(f"{p} holds a '{header.get('kind')}' model, not a '{kind}' model")
     fv = int(header.get("format_version", 0))
