@@ -201,3 +201,68 @@ def test_model_refusals(viewers, tmp_path):
     other = save_model(tmp_path / "other.npz", "lwpr", {"w": np.zeros(2)}, {})
     with pytest.raises(iklearn.IKLearnError, match="cannot show a 'lwpr' model"):
         viewers("planar2", model=other)
+
+
+# ---------------------------------------------------------------------- solutions and paths
+def test_solutions_are_the_solvers_set_drawn_side_by_side(viewers):
+    from iklearn.solvers import solve_set
+
+    v = viewers("ur5")
+    T = fk(v.chain, np.array([0.3, -1.2, 1.4, -0.6, 1.1, 0.4]))
+    v.set_target(T)
+    sset = v.solutions.show(n_solutions=8, min_distance=0.5)
+    ref = solve_set(v.chain, T, n_solutions=8, min_distance=0.5, q0=v.state.q, method="auto", seed=0)
+    n = int(ref.count[0])
+    assert n == v.solutions.count >= 2  # a generic UR5 pose: up to eight closed-form solutions
+    np.testing.assert_array_equal(sset.q[0, :n], ref.q[0, :n])
+    assert len(v.solutions._ghosts) == n
+    # each ghost stands on its own base, the k-th 0.9 reach along y; its tip reaches the target there
+    for k, (base, ghost) in enumerate(v.solutions._ghosts):
+        np.testing.assert_allclose(base.position, [0, 0.9 * v.chain.reach() * (k + 1), 0])
+        pos, _ = pose_error(fk(v.chain, sset.q[0, k])[None], T[None])
+        assert pos[0] < 1e-6
+    s = v.solutions.use(n - 1)
+    np.testing.assert_array_equal(s.q, ref.q[0, n - 1])
+    v.solutions.clear()
+    assert v.solutions._ghosts == []
+    with pytest.raises(iklearn.IKLearnError, match="no solution #20"):
+        v.solutions.use(19)
+
+
+def test_path_is_solved_played_and_flags_discontinuities(viewers, tmp_path):
+    from scipy.spatial.transform import Rotation
+
+    from iklearn.data.csvio import write_poses_csv
+    from iklearn.kinematics.pose import matrix_to_pose7
+    from iklearn.solvers import solve_path
+
+    v = viewers("panda", meshes=False)
+    # one full turn of the tool about its own axis: joint 7 (+-2.8973 rad) runs into its limit on the way
+    T0 = fk(v.chain, v.chain.pose("ready"))
+    turn = np.tile(np.eye(4), (40, 1, 1))
+    turn[:, :3, :3] = Rotation.from_rotvec(np.outer(np.linspace(0, 2 * np.pi, 40), [0, 0, 1])).as_matrix()
+    P = matrix_to_pose7(T0 @ turn)
+    csv = write_poses_csv(tmp_path / "turn.csv", P)
+    res = v.path.load(csv)
+    ref = solve_path(v.chain, P, q0=v.chain.pose("ready"), method="lm", seed=0)
+    np.testing.assert_array_equal(res.q, ref.q)
+    np.testing.assert_array_equal(res.discontinuity, ref.discontinuity)
+    flagged = res.discontinuities
+    assert flagged.size >= 1 and set(res.reason[flagged]) <= {"limit", "singularity", "branch"}
+    assert f"{len(res)} rows, 40 solved, {flagged.size} discontinuities" in v.path._text.content
+    assert f"row {flagged[0]}: {res.reason[flagged[0]]}" in v.path._text.content
+    # every row shown is the path's own solution and error, flagged rows say so
+    for i in (0, int(flagged[0]), 39):
+        s = v.path.show_row(i)
+        np.testing.assert_array_equal(s.q, res.q[i])
+        assert s.position_error == res.position_error[i] and s.source == "path"
+        assert f"path row {i}/39" in v.status_text
+        assert ("discontinuity" in v.status_text) == bool(res.discontinuity[i])
+    v.path._fps.value = 120
+    v.path._row.value = 0
+    v.path.play()
+    v.path._player.join(timeout=60)
+    assert int(v.path._row.value) == 39
+    np.testing.assert_array_equal(v.q, res.q[39])
+    with pytest.raises(iklearn.IKLearnError):
+        v.path.load(np.zeros((0, 7)))

@@ -127,7 +127,7 @@ def test_dragging_the_target_changes_joints_shown_and_error_is_the_solvers(chrom
         # drag the target (through the API: the same code path as the gizmo's drag callback)
         T = fk(chain, chain.clip(chain.pose("ready") + np.array([0.5, 0.3, -0.4, 0.4, 0.3, -0.3, 0.2])))
         s = v.set_target(T)
-        # the same solver, fed the same targets and seeds (its restart stream advances with every call)
+        # an independent solver with the same method, options and seed, fed the same targets and seeds
         reference = make_solver(chain, "lm", seed=0, nearest=True)
         ref = reference.solve(T[None], q_before[None])
         chromium.wait_for(f"document.body.innerText.includes('position error: {s.position_error * 1e3:.6g} mm')",

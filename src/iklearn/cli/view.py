@@ -20,6 +20,7 @@ def view_cmd(
     no_meshes: bool = typer.Option(False, "--no-meshes", help="draw capsules even where meshes exist"),
     method: str = typer.Option("lm", "--method", help="IK method solved live: lm, dls, sdls or analytic"),
     model: Optional[Path] = typer.Option(None, "--model", help="a saved learned model (.npz) to show"),
+    path: Optional[Path] = typer.Option(None, "--path", help="targets CSV (x,y,z,qx,qy,qz,qw) to solve as a path"),
     host: str = typer.Option("127.0.0.1", "--host", help="address to serve on"),
     port: int = typer.Option(8080, "--port", help="port (0: any free port; a busy one moves to the next)"),
     seed: int = typer.Option(0, "--seed", help="random seed of the solver's restarts"),
@@ -35,7 +36,7 @@ def view_cmd(
     if urdf is not None and not urdf.is_file():
         raise IKLearnError(f"--urdf: file not found: {urdf}")
     v = view(robot, base_link=base, tip_link=tip, urdf=urdf, meshes=not no_meshes, method=method, model=model,
-             host=host, port=port, seed=seed)
+             path=path, host=host, port=port, seed=seed)
     try:
         drawn = "meshes" if v.mesh is not None else "capsules"
         typer.echo(f"serving {v.chain.name} ({v.chain.dof} joints, {drawn}) on {v.url}  (Ctrl-C to stop)")

@@ -1,7 +1,8 @@
 """An interactive 3D viewer in the browser (viser): the arm, a draggable IK target, joint sliders, errors.
 
-``iklearn.view(robot)`` serves the page and returns a :class:`Viewer` handle that scripts update
-(:meth:`Viewer.set_target`, :meth:`Viewer.set_q`, :attr:`Viewer.state`, :meth:`Viewer.stop`). viser and
+``iklearn.view(robot)`` serves the page and returns a :class:`~iklearn.viewer.app.Viewer` handle that scripts
+update: ``set_target``, ``set_q``, ``state`` / ``q`` (what is shown), ``solutions.show()`` (the target's
+solution set as ghost arms), ``path.load(csv)`` / ``path.play()`` / ``path.show_row(i)``, ``stop()``. viser and
 yourdfpy come with the ``view`` extra (``pip install 'iklearn[view]'``) and are imported only here.
 This package sits above the estimators: it uses robots, solvers and, optionally, learned models.
 """
@@ -23,6 +24,7 @@ def view(
     meshes: bool = True,
     method: str = "lm",
     model: str | os.PathLike | None = None,
+    path: str | os.PathLike | None = None,
     host: str = "127.0.0.1",
     port: int = 8080,
     seed: int = 0,
@@ -40,6 +42,7 @@ def view(
         ``meshes=False``, links are drawn as capsules between the joint frames.
     method : IK method solved live while the target is dragged ('lm', 'dls', 'sdls', 'analytic')
     model : a saved learned model (``.npz``) to show beside the solver (see :mod:`iklearn.viewer.models`)
+    path : a targets CSV (``x,y,z,qx,qy,qz,qw``) solved as a path and shown in the "Path" panel
     host, port : where to serve; port 0 picks a free port (read it from ``viewer.url``)
     seed : seed of the solver's random restarts
     **solver_options : further options of the solver (e.g. ``max_iterations``)
@@ -56,14 +59,16 @@ def view(
     mesh = mesh_urdf_for(chain, urdf) if meshes else None
     viewer = Viewer(chain, mesh=mesh, method=method, host=host, port=port, seed=seed,
                     solver_options=solver_options, verbose=verbose)
-    if model is not None:
-        try:
+    try:
+        if model is not None:
             from iklearn.viewer.models import attach_model
 
             viewer.overlay = attach_model(viewer, model)
-        except BaseException:
-            viewer.stop()
-            raise
+        if path is not None:
+            viewer.path.load(path)
+    except BaseException:
+        viewer.stop()
+        raise
     return viewer
 
 

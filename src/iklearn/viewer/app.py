@@ -37,7 +37,8 @@ class ShownState:
     target : (4, 4) target pose in the base frame
     position_error : m, rotation_error : rad, success, iterations : the solver's report for this target
         (after a slider move: the distance of the tip to the target, which then is 0, and ``iterations`` 0)
-    source : 'ik' (last change was a solve) or 'fk' (a slider or :meth:`Viewer.set_q`)
+    source : 'ik' (last change was a solve), 'fk' (a slider or :meth:`Viewer.set_q`) or 'path' (a row of a
+        solved path, see :mod:`iklearn.viewer.paths`)
     """
 
     q: np.ndarray
@@ -62,7 +63,7 @@ def status_markdown(method: str, s: ShownState) -> str:
         head = "**FK**: joints set by hand, the target follows the tip"
     else:
         mark = "solved" if s.success else "**not solved** (best q shown)"
-        head = f"**IK ({method})**: {mark}, {s.iterations} iterations"
+        head = f"**{'Path' if s.source == 'path' else 'IK'} ({method})**: {mark}, {s.iterations} iterations"
     return (f"{head}  \nposition error: {s.position_error * 1e3:.6g} mm  \n"
             f"rotation error: {np.degrees(s.rotation_error):.6g} deg")
 
@@ -92,6 +93,7 @@ class Viewer:
             opts.setdefault("nearest", True)  # restarts near the seed: the arm does not jump while dragging
         self.chain = chain
         self.method = method
+        self.seed = seed
         self.mesh = mesh
         self.solver = make_solver(chain, method, seed=seed, **opts)
         self._lock = threading.RLock()
@@ -108,6 +110,11 @@ class Viewer:
         try:
             self._build_scene()
             self._build_gui()
+            from iklearn.viewer.paths import PathPanel
+            from iklearn.viewer.solutions import SolutionsPanel
+
+            self.solutions = SolutionsPanel(self)  # .show(): the target's solution set as ghost arms
+            self.path = PathPanel(self)  # .load(csv or poses), .play(), .show_row(i)
             q = _start_pose(chain)
             self._apply_q(q)
             T = fk(chain, q)
@@ -175,7 +182,6 @@ class Viewer:
             def _(_) -> None:
                 for f in self._joint_frames:
                     f.visible = bool(self._frames_box.value)
-        self.gui_extras = gui  # overlays add their own folders below
 
     # ------------------------------------------------------------------ callbacks
     def _on_gizmo(self, event) -> None:
@@ -213,8 +219,9 @@ class Viewer:
         finally:
             self._local.syncing = False
 
-    def _show_state(self) -> None:
-        self._status.content = status_markdown(self.method, self._state)
+    def _show_state(self, extra: str | None = None) -> None:
+        text = status_markdown(self.method, self._state)
+        self._status.content = text if extra is None else f"{extra}  \n{text}"
 
     def _solve_to(self, T: np.ndarray):
         """Solve for target ``T`` (4, 4) from the previous solution (or the warm start), and show it."""
@@ -311,6 +318,8 @@ class Viewer:
         """Stop the server (safe to call twice)."""
         if not getattr(self, "_stopped", False):
             self._stopped = True
+            if hasattr(self, "path"):
+                self.path.pause()
             self.server.stop()
 
     def __enter__(self) -> "Viewer":
