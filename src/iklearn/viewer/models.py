@@ -87,6 +87,7 @@ class ReachabilityOverlay:
             self._text = gui.add_markdown("")
         button.on_click(lambda _: self.compute())
         self.result: dict | None = None
+        self._clouds: list = []
         self.compute()
 
     def compute(self) -> dict:
@@ -105,14 +106,22 @@ class ReachabilityOverlay:
         agree = (prob > 0.5) == truth
         shift = np.zeros(3)
         shift["xyz".index(plane[0])] = 2.1 * half
-        colors = np.where(truth[:, None], REACHABLE, UNREACHABLE)
         mcol = (UNREACHABLE + prob[:, None] * (REACHABLE - UNREACHABLE)).astype(int)
         mcol[~agree] = DISAGREE
         size = 0.6 * 2 * half / bins
         scene = v.server.scene
-        scene.add_point_cloud("/model/truth", P, colors.astype(np.uint8), point_size=size, point_shape="circle")
-        scene.add_point_cloud("/model/learned", P + shift, mcol.astype(np.uint8), point_size=size,
-                              point_shape="circle")
+        # reachable cells (and disagreements) full size; unreachable ones small, so the arm stays visible
+        big_t, big_m = truth, (prob > 0.5) | ~agree
+        for h in self._clouds:
+            h.remove()
+        self._clouds = []
+        for name, pts, col, big in (("truth", P, np.where(truth[:, None], REACHABLE, UNREACHABLE), big_t),
+                                    ("learned", P + shift, mcol, big_m)):
+            for part, sel, s in (("in", big, size), ("out", ~big, 0.25 * size)):
+                if sel.any():
+                    self._clouds.append(scene.add_point_cloud(
+                        f"/model/{name}_{part}", pts[sel], col[sel].astype(np.uint8), point_size=s,
+                        point_shape="circle"))
         top = np.zeros(3)
         top["xyz".index(plane[1])] = half
         scene.add_label("/model/truth_label", text="IK (true reachability)", position=top)
