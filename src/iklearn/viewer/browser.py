@@ -12,6 +12,7 @@ import base64
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -136,8 +137,11 @@ class HeadlessChromium:
                 pass
             self._ws = None
         proc = getattr(self, "_proc", None)
-        if proc is not None and proc.poll() is None:
-            proc.kill()
+        if proc is not None:
+            try:  # the whole process group: Chromium's helper processes too
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
             try:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:  # pragma: no cover - a stuck kill
@@ -146,7 +150,11 @@ class HeadlessChromium:
             self._log.close()
             self._log = None
         if getattr(self, "_profile", None):
-            shutil.rmtree(self._profile, ignore_errors=True)
+            for _ in range(20):  # helpers that were still exiting may write into it once more
+                shutil.rmtree(self._profile, ignore_errors=True)
+                if not Path(self._profile).exists():
+                    break
+                time.sleep(0.1)
             self._profile = None
 
     # ------------------------------------------------------------------ protocol
