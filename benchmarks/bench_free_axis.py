@@ -77,7 +77,8 @@ def main() -> None:
               f"as full poses {100 * r['turned_targets_as_full_poses_success']:.1f} %); "
               f"{1e3 * r['time_per_target_free_axis_s']:.3f} ms per target batched "
               f"(full pose {1e3 * r['time_per_target_full_s']:.3f} ms)")
-    path = save_json(a.out / "bench_free_axis.json", {"machine": machine_info(), "seed": a.seed, "results": results})
+    path = save_json(a.out / "bench_free_axis.json", {"machine": machine_info(), "load_average_1_5_15min": os.getloadavg(),
+                                       "seed": a.seed, "results": results})
     print(f"wrote {path}")
 
 

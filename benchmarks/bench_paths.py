@@ -177,7 +177,8 @@ def main() -> None:
             tp = {k: sum(e["tracik_distance"][k] for e in res["paths"]) for k in ("solved", "discontinuities")}
             line += f"; TRAC-IK Distance solved {tp['solved']}/{rows}, {tp['discontinuities']} discontinuities"
         con.print(line)
-    path = save_json(a.out / "bench_paths.json", {"machine": machine_info(), "results": results})
+    path = save_json(a.out / "bench_paths.json", {"machine": machine_info(), "load_average_1_5_15min": os.getloadavg(),
+                                       "results": results})
     con.print(f"wrote {path}")
 
 

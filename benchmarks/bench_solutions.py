@@ -129,7 +129,8 @@ def main() -> None:
           f"{ur5['closed_form_set_mean']:.2f} solutions; {ur5['closed_form_valid_raw_mean']:.2f} valid branches "
           f"before deduplication); {1e3 * dtl / a.n:.2f} ms per target (closed form {1e3 * dta / a.n:.3f} ms)")
     out["ur5"] = ur5
-    path = save_json(a.out / "bench_solutions.json", {"machine": machine_info(), "seed": a.seed, "results": out})
+    path = save_json(a.out / "bench_solutions.json", {"machine": machine_info(), "load_average_1_5_15min": os.getloadavg(),
+                                       "seed": a.seed, "results": out})
     print(f"wrote {path}")
 
 

@@ -12,7 +12,11 @@ Joints on a limit that the step pushes outwards are frozen and the step re-solve
 set); revolute joints whose range spans 2 pi wrap instead of clamping.
 A try restarts from a random configuration inside the limits (uniform, or around the seed when
 ``nearest``) after ``iters_per_try`` iterations, when lambda blows up, or when it stalls (the error did
-not halve over ``stall_window`` iterations).
+not halve over ``stall_window`` iterations). Every fourth try starts within 10 % of each joint range of the
+best configuration so far instead: a try that stalled close to a solution by a joint limit gets a second
+chance (3,000 random targets, default settings: failures PUMA 560 8 -> 3, Unitree Z1 2 -> 1; mean iterations
+Z1 30 -> 27.5, PUMA 41 -> 39, the other arms within +-1). The normal equations are rebuilt only when q moved
+(a rejected step changes lambda alone).
 Random numbers come from a splitmix64 stream seeded per call, so batched and single calls agree bit for
 bit, whatever the thread count.
 Joints with ``lower == upper`` are locked: they never move.
@@ -109,6 +113,7 @@ def lm_solve_one(
     A = np.empty((n, n))
     A0 = np.empty((n, n))
     g = np.empty(n)
+    g0 = np.empty(n)
     dq = np.empty(n)
     q = np.empty(n)
     qn = np.empty(n)
@@ -152,25 +157,31 @@ def lm_solve_one(
     it_try = 0
     tries = 0
     E_win = E
+    fresh = True  # q changed since the normal equations were built (a rejected step leaves them valid)
+    mu = 0.0
     for it in range(1, max_iters + 1):
-        jacobian_from_frames(types, T, P, Z, J, False)
-        _task_jacobian(J, T, Tt, task)
-        # pull towards the middle of the ranges, fading with the error: no bias at convergence (alternate tries)
-        mu = mid_weight * min(E, 1.0) if tries % 2 == 0 else 0.0
-        # A = J^T W J, g = J^T W e
-        for a in range(n):
-            s = 0.0
-            for r in range(6):
-                s += J[r, a] * w[r] * e[r]
-            g[a] = s
-            if not wrap[a]:
-                g[a] += mu * wl[a] * (mid[a] - q[a])
-            for b in range(a + 1):
+        if fresh:
+            jacobian_from_frames(types, T, P, Z, J, False)
+            _task_jacobian(J, T, Tt, task)
+            # pull towards the middle of the ranges, fading with the error: no bias at convergence (alternate tries)
+            mu = mid_weight * min(E, 1.0) if tries % 2 == 0 else 0.0
+            # A0 = J^T W J, g0 = J^T W e
+            for a in range(n):
                 s = 0.0
                 for r in range(6):
-                    s += J[r, a] * w[r] * J[r, b]
-                A0[a, b] = s
-                A0[b, a] = s
+                    s += J[r, a] * w[r] * e[r]
+                g0[a] = s
+                if not wrap[a]:
+                    g0[a] += mu * wl[a] * (mid[a] - q[a])
+                for b in range(a + 1):
+                    s = 0.0
+                    for r in range(6):
+                        s += J[r, a] * w[r] * J[r, b]
+                    A0[a, b] = s
+                    A0[b, a] = s
+            fresh = False
+        for a in range(n):
+            g[a] = g0[a]
             frozen[a] = locked[a]
         ok = True
         for rep in range(2):
@@ -219,6 +230,7 @@ def lm_solve_one(
                 pe = pen
                 re = ren
                 lam = max(lam * 0.3, 1e-12)
+                fresh = True
                 if E < best_E:
                     best_E = E
                     best_pe = pe
@@ -236,10 +248,14 @@ def lm_solve_one(
             E_win = E
         if it_try >= iters_per_try or lam > 1e8 or stalled:
             tries += 1
-            state = _randomise(q, q0, lower, upper, slo, span, state, nearest, tries)
+            if not nearest and tries % 4 == 3:  # every fourth try: near the best so far (see the notes above)
+                state = _randomise(q, q_out, lower, upper, slo, span, state, True, 1)
+            else:
+                state = _randomise(q, q0, lower, upper, slo, span, state, nearest, tries)
             fk_frames(q, types, fixed, axes, tip, T, P, Z, tmp, R)
             E, pe, re = _task_error(Tt, T, e, w, task)
             E_win = E
+            fresh = True
             lam = LAM0
             it_try = 0
             if _done(e, pe, re, tol_p, tol_r, w, task):
