@@ -87,10 +87,10 @@ def main() -> None:
           f"distinct valid solutions (mean {panda['mean_count']:.2f}; histogram {panda['count_histogram']}); "
           f"{1e3 * panda['time_per_target_batch_s']:.2f} ms per target in a batch, "
           f"{1e3 * dt1:.2f} ms in one-target calls")
-    if "tracik" in available_peers():
+    m = min(a.n_peer, a.n)
+    if "tracik" in available_peers() and m > 0:
         from iklearn.solvers.peers import TracIK
 
-        m = min(a.n_peer, a.n)
         peer = TracIK(c, timeout=0.02, seed=a.seed)
         t0 = time.perf_counter()
         pc = _peer_sets(peer, c, T[:m], q0, K, md, 10 * K, a.seed)

@@ -65,7 +65,7 @@ def test_ur5_set_equals_the_closed_forms_valid_solutions():
             assert S.count[i] == len(ref), method
             # every member is one of the closed form's solutions (up to whole turns of a joint)
             d = joint_distance(c, S.solutions(i)[:, None], ref[None])
-            assert (d.min(axis=1) < 1e-4).all(), method  # LM solves to 1e-6 m
+            assert (d.min(axis=1) < 1e-2).all(), method  # LM stops at 1e-6 m: joints within ~1e-3 rad
 
 
 def test_same_call_gives_the_same_set():

@@ -1,8 +1,8 @@
 """Solution sets: up to K distinct IK solutions per target, ranked by a chosen criterion.
 
 A numerical solver finds them by restarts: attempt 0 starts from the seed, the others from configurations
-drawn uniformly inside the limits (one seeded stream per attempt), all targets of a batch in one batched
-call per attempt; a solution joins a target's set when it lies at least ``min_distance`` from every member.
+drawn uniformly inside the limits (one seeded stream per attempt; of :data:`CANDIDATES` draws the one
+farthest from the solutions already found), all targets of a batch in one batched call per attempt; a solution joins a target's set when it lies at least ``min_distance`` from every member.
 A closed-form solver (:class:`~iklearn.solvers.analytic.URAnalyticIK`) gives all its solutions at once.
 Solutions that differ by whole turns of a joint whose range spans 2 pi are the same pose reached the same
 way, so they count as one (the distance between joint values wraps for those joints).
@@ -18,6 +18,9 @@ import numpy as np
 from iklearn.errors import IKLearnError
 from iklearn.robot.chain import Chain
 from iklearn.solvers.base import IKSolver, prepare
+
+#: Uniform draws per restart of which the one farthest from the solutions found so far is used.
+CANDIDATES = 8
 
 Rank = Literal["nearest", "manipulability", "limits"]
 RANKS = ("nearest", "manipulability", "limits")
@@ -176,8 +179,15 @@ def solve_set(
             if j == 0:
                 starts = np.ascontiguousarray(Q0[rows])
             else:
-                starts = np.empty((rows.size, n))
-                draw_seeds(lo, hi, (int(seed) * 7919 + j) & 0x7FFFFFFFFFFFFFFF, starts)
+                # of CANDIDATES uniform draws, start from the one farthest from the solutions found so far, so
+                # attempts explore the branches not yet found rather than fall back into the found ones
+                cand = np.empty((rows.size * CANDIDATES, n))
+                draw_seeds(lo, hi, (int(seed) * 7919 + j) & 0x7FFFFFFFFFFFFFFF, cand)
+                cand = cand.reshape(rows.size, CANDIDATES, n)
+                members = q[rows]  # (rows, K, n), NaN beyond count
+                d = joint_distance(chain, cand[:, :, None, :], members[:, None, :, :])  # (rows, C, K)
+                far = np.where(np.isnan(d), np.inf, d).min(axis=2)
+                starts = np.ascontiguousarray(cand[np.arange(rows.size), far.argmax(axis=1)])
             # a fresh restart stream per attempt, or the solver's own restarts would retrace the same path
             kw = {"restart_seed": int(seed) * 7919 + j} if getattr(solver, "takes_restart_seed", False) else {}
             r = solver.solve(T[rows], starts, **kw)
