@@ -13,7 +13,7 @@ from iklearn.estimators.ml_ik.classifier import (  # noqa: E402
     ConditioningClassifier,
     pose7_features,
 )
-from iklearn.data.labels import best_solution_inverse_condition  # noqa: E402
+from iklearn.data.labels import best_solution_inverse_condition, hard_unreachable_poses  # noqa: E402
 from iklearn.estimators.ml_ik.gated import GatedIK  # noqa: E402
 from iklearn.estimators.ml_ik.regressor import ClusteredMLPRegressor, pose_features  # noqa: E402
 from iklearn.kinematics import fk, fk_pose, jacobian, manipulability, pose_error  # noqa: E402
@@ -44,9 +44,13 @@ def test_regressor_learns_well_below_baseline(arm4_data, arm4_model):
     base, _ = pose_error(fk(arm, np.tile(q[:2500].mean(0), (500, 1))), T[2500:])
     assert pe.mean() < 0.25 * base.mean()
     assert np.median(pe) < 0.08  # m, tiny net on 2,500 samples (full-size numbers: the experiment)
-    # FK selection: the chosen answer is the best of the clusters' answers
+    # FK selection: the chosen answer is exactly the cluster answer with the lowest selection score
     qs, pos, rot = arm4_model.predict_all(T[2500:2600])
-    assert qs.shape == (4, 100, 4) and np.all(pe[:100] <= pos.min(0) + arm4_model.selection_weight * np.pi + 1e-12)
+    score = pos + arm4_model.selection_weight * rot
+    chosen = qs[np.argmin(score, axis=0), np.arange(100)]
+    assert qs.shape == (4, 100, 4)
+    np.testing.assert_array_equal(arm4_model.predict(T[2500:2600]), chosen)
+    assert (np.argmin(score, axis=0) != 0).any()  # the selection is not always the first cluster's answer
 
 
 def test_regressor_refinement_and_limits(arm4_data, arm4_model):
@@ -82,7 +86,8 @@ def test_pose_features_yaw_is_continuous():
 
 @pytest.fixture(scope="module")
 def ur5_cls():
-    """Reachable UR5 poses labelled by conditioning tercile (1/2/3) plus poses beyond the reach (0)."""
+    """Reachable UR5 poses labelled by conditioning tercile (1/2/3), 600 poses beyond the reach and 600 hard
+    unreachable ones among the reachable poses (0); ``easy`` marks the rows a distance test would settle."""
     ur5 = load_robot("ur5")
     rng = np.random.default_rng(1)
     q = rng.uniform(ur5.finite_lower, ur5.finite_upper, (3000, 6))
@@ -90,24 +95,53 @@ def ur5_cls():
     ic = manipulability(jacobian(ur5, q)).inverse_condition
     t = np.quantile(ic, [0.2, 0.8])
     lab = 1 + (ic >= t[0]) + (ic >= t[1])
-    d = rng.normal(size=(1200, 3))
-    pos = d / np.linalg.norm(d, axis=1, keepdims=True) * rng.uniform(1.05, 1.6, (1200, 1)) * ur5.reach()
-    quat = rng.normal(size=(1200, 4))
-    un = np.column_stack([pos, quat / np.linalg.norm(quat, axis=1, keepdims=True)])
-    X = np.concatenate([P, un])
+    d = rng.normal(size=(600, 3))
+    pos = d / np.linalg.norm(d, axis=1, keepdims=True) * rng.uniform(1.05, 1.6, (600, 1)) * ur5.reach()
+    quat = rng.normal(size=(600, 4))
+    far = np.column_stack([pos, quat / np.linalg.norm(quat, axis=1, keepdims=True)])
+    hard, _ = hard_unreachable_poses(ur5, 600, P, seed=1)
+    X = np.concatenate([P, far, hard])
     y = np.concatenate([lab, np.zeros(1200, int)])
+    easy = np.arange(len(y)) < 3600
     perm = rng.permutation(len(y))
-    X, y = X[perm], y[perm]
+    X, y, easy = X[perm], y[perm], easy[perm]
     clf = ConditioningClassifier(ur5, hidden=(64, 64, 64), max_epochs=20, batch_size=128, lr=3e-3, n_threads=1,
                                  random_state=0).fit(X[:3600], y[:3600])
-    return ur5, clf, X, y
+    return ur5, clf, X, y, easy
 
 
-def test_classifier_learns(ur5_cls):
-    ur5, clf, X, y = ur5_cls
+@pytest.fixture(scope="module")
+def orientation_pairs():
+    """500 reachable UR5 poses and, at the same positions, orientations the arm cannot take there."""
+    from scipy.spatial.transform import Rotation
+
+    from iklearn.solvers.analytic import URAnalyticIK
+
+    ur5 = load_robot("ur5")
+    q = np.random.default_rng(7).uniform(ur5.finite_lower, ur5.finite_upper, (4000, 6))
+    good = fk_pose(ur5, q)
+    bad = good.copy()
+    bad[:, 3:] = Rotation.random(4000, random_state=8).as_quat()
+    out = ~URAnalyticIK(ur5).solve(bad).success
+    assert out.sum() >= 500
+    return good[out][:500], bad[out][:500]
+
+
+def _orientation_rank(clf, pairs) -> float:
+    """How often P(unreachable) ranks the unreachable orientation above the reachable one at the same position
+    (ties count half): 0.5 for any rule that looks at the position alone."""
+    ua, ub = (clf.predict_proba(P)[:, 0] for P in pairs)
+    return float((ub > ua).mean() + 0.5 * (ub == ua).mean())
+
+
+def test_classifier_learns(ur5_cls, orientation_pairs):
+    ur5, clf, X, y, easy = ur5_cls
     pred = clf.predict(X[3600:])
-    binary = ((pred > 0) == (y[3600:] > 0)).mean()
-    assert binary > 0.99
+    # at a reachable position the classifier tells a reachable orientation from an unreachable one, which no
+    # distance or radius test can (measured 0.80; a position-only input gives 0.5)
+    assert _orientation_rank(clf, orientation_pairs) > 0.65
+    reach = y[3600:] > 0
+    assert (pred[reach] > 0).mean() > 0.95 and (pred[~reach & easy[3600:]] == 0).mean() > 0.95
     majority = np.bincount(y[:3600]).max() / 3600
     assert (pred == y[3600:]).mean() > majority + 0.1
     proba = clf.predict_proba(X[3600:3610])
@@ -116,7 +150,7 @@ def test_classifier_learns(ur5_cls):
 
 
 def test_classifier_save_load_and_refusals(tmp_path, ur5_cls):
-    ur5, clf, X, y = ur5_cls
+    ur5, clf, X, y, _ = ur5_cls
     p = clf.save(tmp_path / "clf.npz")
     c2 = ConditioningClassifier.load(p, robot=ur5)
     np.testing.assert_allclose(c2.predict_proba(X[:20]), clf.predict_proba(X[:20]), atol=1e-12)
@@ -130,12 +164,12 @@ def test_classifier_save_load_and_refusals(tmp_path, ur5_cls):
         ConditioningClassifier(ur5).fit(X[:10], np.full(10, 7))
 
 
-def test_pose12_classifier_learns_and_round_trips(tmp_path, ur5_cls):
-    ur5, _, X, y = ur5_cls
+def test_pose12_classifier_learns_and_round_trips(tmp_path, ur5_cls, orientation_pairs):
+    ur5, _, X, y, _ = ur5_cls
     clf = ConditioningClassifier(ur5, hidden=(64, 64, 64), max_epochs=20, batch_size=128, lr=3e-3, n_threads=1,
                                  features="pose12", random_state=0).fit(X[:3600], y[:3600])
     pred = clf.predict(X[3600:])
-    assert ((pred > 0) == (y[3600:] > 0)).mean() > 0.99
+    assert _orientation_rank(clf, orientation_pairs) > 0.65  # measured 0.79
     assert (pred == y[3600:]).mean() > np.bincount(y[:3600]).max() / 3600 + 0.1
     # q and -q give the same rotation matrix, so the same answer
     Xf = X[3600:3620].copy()
@@ -156,8 +190,9 @@ def test_pose7_features_fix_quaternion_sign():
 
 
 def test_gated_ik_skips_unreachable_and_solves_the_rest(ur5_cls):
-    ur5, clf, X, y = ur5_cls
-    test_X, test_y = X[3600:3700], y[3600:3700]
+    ur5, clf, X, y, easy = ur5_cls
+    sel = easy[3600:3700]
+    test_X, test_y = X[3600:3700][sel], y[3600:3700][sel]
     solver = LevenbergMarquardt(ur5, max_iterations=300, seed=0)
     g = GatedIK(solver, clf, skip_threshold=0.9)
     r = g.solve(test_X)
@@ -223,7 +258,7 @@ def test_regressor_reads_the_earlier_per_cluster_layout(tmp_path, arm4_data, arm
 
 
 def test_training_options(ur5_cls):
-    ur5, _, X, y = ur5_cls
+    ur5, _, X, y, _ = ur5_cls
     for kw in (dict(scheduler="plateau", class_weight="balanced"), dict(scheduler="cosine")):
         c = ConditioningClassifier(ur5, hidden=(16,), max_epochs=2, batch_size=256, random_state=0, **kw).fit(X, y)
         assert len(c.history_.val_loss) == 2 and np.isfinite(c.history_.val_loss).all()

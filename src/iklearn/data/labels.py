@@ -115,8 +115,6 @@ def unreachable_poses(
     from scipy.spatial import cKDTree
     from scipy.spatial.transform import Rotation
 
-    from iklearn.kinematics.pose import pose7_to_matrix
-
     n = check_size(n)
     P = np.asarray(reachable_positions, float)
     if P.ndim != 2 or P.shape[1] != 3 or P.shape[0] < 2 or not np.isfinite(P).all():
@@ -155,12 +153,7 @@ def unreachable_poses(
             cand = cand[tree.query(pos, k=1)[0] > min_distance]
             if cand.shape[0] == 0:
                 continue
-            need_ik = np.linalg.norm(cand[:, :3], axis=1) <= hard
-            keep = ~need_ik
-            if need_ik.any():
-                res = solver.solve(pose7_to_matrix(cand[need_ik]))
-                keep[np.flatnonzero(need_ik)[~np.asarray(res.success, bool)]] = True
-            found[part].append(cand[keep])
+            found[part].append(cand[_fails(solver, cand, hard)])
         if all(sum(len(a) for a in found[p]) >= want[p] for p in want):
             break
     else:
@@ -168,6 +161,114 @@ def unreachable_poses(
         raise IKLearnError(f"found only {got} unreachable poses of {want} after {max_rounds} rounds")
     parts = [np.concatenate(found[p])[: want[p]] for p in ("inside", "outside") if want[p]]
     return np.concatenate(parts, axis=0)
+
+
+def _fails(solver, cand: np.ndarray, reach: float) -> np.ndarray:
+    """(M,) bool: the poses ``cand`` ``(M, 7)`` that lie beyond ``reach`` (m, a proven bound) or that ``solver``
+    fails on."""
+    from iklearn.kinematics.pose import pose7_to_matrix
+
+    need_ik = np.linalg.norm(cand[:, :3], axis=1) <= reach
+    keep = ~need_ik
+    if need_ik.any():
+        res = solver.solve(pose7_to_matrix(cand[need_ik]))
+        keep[np.flatnonzero(need_ik)[~np.asarray(res.success, bool)]] = True
+    return keep
+
+
+HARD_KINDS: tuple[str, ...] = ("inside", "boundary", "orientation")
+
+
+def hard_unreachable_poses(chain: Chain, n: int, reachable_poses: np.ndarray, seed: int = 0, *,
+                           restarts: int = 8, shell: tuple[float, float] = (0.97, 1.03),
+                           max_rounds: int = 200) -> tuple[np.ndarray, np.ndarray]:
+    """Unreachable poses that sit among the reachable ones, where no distance test can tell them apart.
+
+    Three kinds, about ``n / 3`` each (``HARD_KINDS``), about the centre ``c`` of the reachable positions'
+    bounding box (for a UR5 the reachable positions' outer boundary lies within 2 % of a sphere about it)
+    with ``r`` the farthest reachable position from ``c``: ``inside``, positions uniform in the ball of radius
+    ``shell[0] * r`` with random orientations; ``boundary``, positions in the shell ``shell[0] * r ..
+    shell[1] * r``; ``orientation``,
+    the exact position of a reachable pose (drawn from ``reachable_poses``) with a random orientation. A
+    candidate is kept only when the robot cannot reach it: by its closed-form IK where it has one (exact,
+    every solution; UR arms), else when Levenberg-Marquardt from ``restarts`` random seeds fails.
+
+    Returns
+    -------
+    poses : (n, 7) ``[x, y, z, qx, qy, qz, qw]`` (``qw >= 0``), grouped by kind in ``HARD_KINDS`` order
+    kind : (n,) int, the index of each pose's kind in ``HARD_KINDS``
+    """
+    from scipy.spatial.transform import Rotation
+
+    n = check_size(n)
+    P = np.asarray(reachable_poses, float)
+    if P.ndim != 2 or P.shape[1] != 7 or P.shape[0] < 2 or not np.isfinite(P).all():
+        raise DataArgumentError(f"reachable_poses must be a finite (M >= 2, 7) array, got shape {P.shape}")
+    solver = label_solver(chain, "auto")
+    if solver is None:
+        from iklearn.solvers.lm import LevenbergMarquardt
+
+        solver = LevenbergMarquardt(chain, max_iterations=100 * restarts, iterations_per_try=100, seed=seed)
+    rng = np.random.default_rng([seed, 0x4A2D])
+    c = 0.5 * (P[:, :3].max(axis=0) + P[:, :3].min(axis=0))
+    r = float(np.linalg.norm(P[:, :3] - c, axis=1).max())
+    want = [n // 3, n // 3, n - 2 * (n // 3)]
+    found: list[list[np.ndarray]] = [[], [], []]
+    drawn = [0, 0, 0]
+    for _ in range(max_rounds):
+        for k in range(3):
+            have = sum(len(a) for a in found[k])
+            if have >= want[k]:
+                continue
+            rate = max(have / drawn[k], 0.005) if drawn[k] else 0.2
+            m = min(max(256, int(1.3 * (want[k] - have) / rate)), 200_000)
+            drawn[k] += m
+            if k == 0:
+                pos = c + _ball(rng, m, 0.0, shell[0] * r)
+            elif k == 1:
+                pos = c + _ball(rng, m, shell[0] * r, shell[1] * r)
+            else:
+                pos = P[rng.integers(0, P.shape[0], m), :3]
+            quat = Rotation.random(m, random_state=rng).as_quat()
+            quat[quat[:, 3] < 0] *= -1
+            cand = np.column_stack([pos, quat])
+            found[k].append(cand[_fails(solver, cand, chain.reach())])
+        if all(sum(len(a) for a in found[k]) >= want[k] for k in range(3)):
+            break
+    else:
+        got = [sum(len(a) for a in found[k]) for k in range(3)]
+        raise IKLearnError(f"found only {got} hard unreachable poses of {want} after {max_rounds} rounds")
+    poses = np.concatenate([np.concatenate(found[k])[: want[k]] for k in range(3)])
+    return poses, np.repeat(np.arange(3), want)
+
+
+def sampled_label_posterior(chain: Chain, poses, thresholds: tuple[float, float]) -> np.ndarray:
+    """P(class of the sampled configuration | pose) ``(N, 4)`` when configurations are drawn uniformly in the
+    joint limits: the Bayes-optimal answer to paper 001's labels (closed-form robots only).
+
+    A pose reached by the IK solutions ``q_k`` is drawn through each with probability proportional to
+    ``1 / |det J(q_k)|`` (the change of volume from joint space to SE(3); the 2 pi aliases inside the limits
+    are the same for every branch), so the class of the sampled configuration is random given the pose.
+    Column 0 (unreachable) is 1 where the pose has no solution. ``thresholds`` as in
+    :func:`conditioning_labels`.
+    """
+    from iklearn.kinematics import jacobian, manipulability
+
+    T, _ = as_poses(poses, "poses")
+    solver = label_solver(chain, "analytic")
+    q, valid = solver.solve_all(T)
+    N, K = valid.shape
+    J = jacobian(chain, np.nan_to_num(q).reshape(-1, chain.dof))
+    ic = manipulability(J).inverse_condition.reshape(N, K)
+    w = np.where(valid, 1.0 / np.maximum(np.abs(np.linalg.det(J)).reshape(N, K), 1e-300), 0.0)
+    lab, _ = conditioning_labels(np.where(valid, ic, 0.0).ravel(), thresholds=thresholds)
+    lab = lab.reshape(N, K)
+    post = np.zeros((N, 4))
+    for c in (NEAR_SINGULAR, ADEQUATE, HIGH_MANIPULABILITY):
+        post[:, c] = (w * (lab == c)).sum(axis=1)
+    tot = post.sum(axis=1)
+    post[tot == 0, UNREACHABLE] = 1.0
+    return post / post.sum(axis=1, keepdims=True)
 
 
 def best_solution_inverse_condition(chain: Chain, poses, q_known=None, *, restarts: int = 8,

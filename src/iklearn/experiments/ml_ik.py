@@ -1,8 +1,9 @@
 """Paper 001: clustered MLP IK regressor (4-DOF arm) and reachability/conditioning classifier (UR5).
 
-Reproduces the paper's two tables (regressor against PyBullet IK; classifier accuracies) with our numbers
-beside the published ones, plus gated IK (the classifier in front of an IK solver) and the figures: error
-heatmap over the workspace, error histogram, training curves, confusion matrices.
+Reproduces the paper's two tables (regressor against PyBullet IK; classifier accuracies) on the paper's
+protocol beside the published numbers, then our extensions beside them, plus gated IK (the classifier in
+front of an IK solver) and the figures: error heatmap over the workspace, error histogram, training curves,
+confusion matrices. The classifier part lives in :mod:`iklearn.experiments.ml_ik_classifier`.
 """
 
 from __future__ import annotations
@@ -13,33 +14,33 @@ from pathlib import Path
 import numpy as np
 
 from iklearn.evaluation.record import Claim, ExperimentResult, Table, Timer, machine_info, save_json
+from iklearn.experiments.ml_ik_classifier import (BEST, BEST_POSE7, PAPER, PAPER_POSE12, PUBLISHED_ACC,
+                                                  PUBLISHED_BINARY, UNREACHABLE_MARGIN, classifier_part, gated_part)
 
 NAME = "ml-ik"
 TITLE = "Paper 001: clustered MLP IK regressor and reachability/conditioning classifier"
 
-# Regressor: ``reg_batch`` rows of every cluster per step (the 4 networks train together as one batched
-# model), one-cycle schedule peaking at ``reg_lr``. Classifier: the paper's Adam + weight decay + CE with a
+# Regressor: the paper's recipe ("paper settings": KMeans on all joints, raw [x, y, z, yaw] in, raw angles
+# out) and ours, with the same network, data and training: ``reg_batch`` rows of every cluster per step
+# (the 4 networks train together as one batched model), one-cycle schedule peaking at ``reg_lr``. Classifier: the paper's Adam + weight decay + CE with a
 # one-cycle schedule peaking at the paper's initial 8e-3 over ``cls_epochs`` (converges in a fixed budget).
 CFG = {
     "tiny": dict(reg_n=2000, reg_hidden=(32, 32), reg_epochs=8, reg_batch=64, reg_lr=3e-3, peer_n=20,
-                 paper_variant=False, cls_reach=1200, cls_unreach=500, cls_hidden=(32, 32), cls_epochs=5,
+                 cls_reach=1200, cls_unreach=500, cls_hidden=(32, 32), cls_epochs=5,
                  cls_batch=256, restarts=2, stream=200),
     "quick": dict(reg_n=30000, reg_hidden=(256, 256, 256), reg_epochs=20, reg_batch=256, reg_lr=2e-3, peer_n=200,
-                  paper_variant=False, cls_reach=20000, cls_unreach=8000, cls_hidden=(256,) * 5, cls_epochs=12,
+                  cls_reach=20000, cls_unreach=8000, cls_hidden=(256,) * 5, cls_epochs=12,
                   cls_batch=1024, restarts=4, stream=2000),
     # not a CLI size: run(size="medium") from Python, ~1/3 of the paper's data
     "medium": dict(reg_n=150000, reg_hidden=(256, 256, 256), reg_epochs=40, reg_batch=256, reg_lr=2e-3,
-                   peer_n=500, paper_variant=False, cls_reach=100000, cls_unreach=40000, cls_hidden=(256,) * 5,
+                   peer_n=500, cls_reach=100000, cls_unreach=40000, cls_hidden=(256,) * 5,
                    cls_epochs=20, cls_batch=1024, restarts=8, stream=10000),
     "full": dict(reg_n=500000, reg_hidden=(256, 256, 256), reg_epochs=40, reg_batch=256, reg_lr=2e-3, peer_n=2000,
-                 paper_variant=False, cls_reach=400000, cls_unreach=160000, cls_hidden=(256,) * 5, cls_epochs=25,
+                 cls_reach=400000, cls_unreach=160000, cls_hidden=(256,) * 5, cls_epochs=25,
                  cls_batch=1024, restarts=8, stream=20000),
 }
-# the classifier's three runs: the paper's labels and input; exact labels with the paper's input; ours
-PAPER_LABELS = "paper: sampled configuration, [x,y,z,q]"
-BEST_POSE7 = "best of all solutions (exact), [x,y,z,q]"
-BEST = "best of all solutions (exact), [x,y,z,R] (ours)"
-UNREACHABLE_MARGIN = 0.1  # m, fixed KD-tree radius for unreachable poses (plus IK failure), every size
+PAPER_REG = "ML (clustered, 4), paper settings"
+OURS_REG = "ML (clustered, 4), ours"
 PUBLISHED_REG = {"ML (Clustered, 4)": (1.678, 0.018, 47.26, 0.70), "PyBullet IK": (1.599, 0.454, 9.53, 9.53)}
 
 
@@ -62,11 +63,8 @@ def _regressor_part(res: ExperimentResult, out: Path, cfg: dict, seed: int, prog
     te, tr = perm[:n_test], perm[n_test:]
     common = dict(hidden=cfg["reg_hidden"], max_epochs=cfg["reg_epochs"], batch_size=cfg["reg_batch"],
                   lr=cfg["reg_lr"], scheduler="onecycle", patience=cfg["reg_epochs"], random_state=seed)
-    variants = {"ML (clustered, 4), ours": dict(cluster_joints=(1, 2), features="xyz_yaw_sincos",
-                                                angle_encoding="sincos")}
-    if cfg["paper_variant"]:
-        variants["ML (clustered, 4), paper settings"] = dict(cluster_joints=None, features="xyz_yaw",
-                                                             angle_encoding="raw")
+    variants = {PAPER_REG: dict(cluster_joints=None, features="xyz_yaw", angle_encoding="raw"),
+                OURS_REG: dict(cluster_joints=(1, 2), features="xyz_yaw_sincos", angle_encoding="sincos")}
     rows, data, models = [], {}, {}
     for label, kw in variants.items():
         with Timer() as tf:
@@ -75,17 +73,18 @@ def _regressor_part(res: ExperimentResult, out: Path, cfg: dict, seed: int, prog
             qp = m.predict(T[te])
         pe, ye = pose_error(fk(arm, qp), T[te])
         mae = float(_wrap(qp - q[te]).mean())
-        rows.append([label, mae, float(pe.mean()), tp.s, 1e3 * tp.s / n_test, *PUBLISHED_REG["ML (Clustered, 4)"][1::2]])
+        pub = PUBLISHED_REG["ML (Clustered, 4)"][1::2] if label == PAPER_REG else (None, None)
+        rows.append([label, mae, float(pe.mean()), tp.s, 1e3 * tp.s / n_test, *pub])
         data[label] = dict(ee_mean_m=float(pe.mean()), ee_median_m=float(np.median(pe)),
                            ee_p95_m=float(np.percentile(pe, 95)), joint_mae_rad=mae, predict_s=tp.s,
                            fit_s=tf.s, ms_per_sample=1e3 * tp.s / n_test,
                            histories=[h.to_dict() for h in m.histories_])
         models[label] = (m, qp, pe)
-    ours, qp, pe = models["ML (clustered, 4), ours"]
+    ours, qp, pe = models[OURS_REG]
     with Timer() as tr5:
         qr = ours.predict(T[te], refine_iterations=5)
     per, _ = pose_error(fk(arm, qr), T[te])
-    rows.insert(1, ["ML (clustered, 4) + 5 LM iterations", float(_wrap(qr - q[te]).mean()), float(per.mean()),
+    rows.insert(2, ["ML (clustered, 4), ours + 5 LM iterations", float(_wrap(qr - q[te]).mean()), float(per.mean()),
                     tr5.s, 1e3 * tr5.s / n_test, None, None])
     data["refined_5_lm"] = dict(ee_mean_m=float(per.mean()), ms_per_sample=1e3 * tr5.s / n_test)
 
@@ -121,9 +120,8 @@ def _regressor_part(res: ExperimentResult, out: Path, cfg: dict, seed: int, prog
              "as in the paper)."))
     save_json(out / "regressor.json", data)
     res.data.append("regressor.json")
-    _regressor_figures(res, out, T[te], pe, data["ML (clustered, 4), ours"]["histories"])
-    return dict(model=ours, ee=float(pe.mean()), ms=data["ML (clustered, 4), ours"]["ms_per_sample"],
-                refined=float(per.mean()), arm=arm)
+    _regressor_figures(res, out, T[te], pe, data[OURS_REG]["histories"])
+    return dict(model=ours, data=data, refined=float(per.mean()), arm=arm)
 
 
 def _regressor_figures(res, out: Path, T: np.ndarray, pe: np.ndarray, hists: list[dict]) -> None:
@@ -173,138 +171,6 @@ def _regressor_figures(res, out: Path, T: np.ndarray, pe: np.ndarray, hists: lis
     res.data += ["error_heatmap.json", "error_histogram.json"]
 
 
-def _confusion(y: np.ndarray, p: np.ndarray, k: int = 4) -> np.ndarray:
-    m = np.zeros((k, k), int)
-    np.add.at(m, (y, p), 1)
-    return m
-
-
-def _classifier_part(res: ExperimentResult, out: Path, cfg: dict, seed: int) -> dict:
-    from iklearn.estimators.ml_ik.classifier import CLASS_NAMES, ConditioningClassifier
-    from iklearn.estimators.ml_ik.dataset import conditioning_dataset
-    from iklearn.robot import load_robot
-
-    ur5 = load_robot("ur5")
-    with Timer() as td:
-        d = conditioning_dataset(ur5, cfg["cls_reach"], cfg["cls_unreach"], seed=seed, restarts=cfg["restarts"],
-                                 unreachable_margin=UNREACHABLE_MARGIN)
-    n = d.pose.shape[0]
-    perm = np.random.default_rng(seed + 1).permutation(n)
-    n_test = n // 7  # the paper's 80,000 of 560,000
-    te, tr = perm[:n_test], perm[n_test:]
-    agree = float((d.label_paper == d.label_best)[d.reachable].mean())
-    rows, data, models = [], dict(n=n, n_test=n_test, dataset_s=td.s, label_agreement_reachable=agree,
-                                  best_label_method=d.best_method,
-                                  thresholds_paper=d.thresholds_paper, thresholds_best=d.thresholds_best), {}
-    variants = ((PAPER_LABELS, d.label_paper, "pose7"), (BEST_POSE7, d.label_best, "pose7"),
-                (BEST, d.label_best, "pose12"))
-    for name, lab, feats in variants:
-        with Timer() as tf:
-            clf = ConditioningClassifier(ur5, hidden=cfg["cls_hidden"], max_epochs=cfg["cls_epochs"],
-                                         batch_size=cfg["cls_batch"], scheduler="onecycle", features=feats,
-                                         patience=cfg["cls_epochs"], random_state=seed).fit(d.pose[tr], lab[tr])
-        pred = clf.predict(d.pose[te])
-        acc = float((pred == lab[te]).mean())
-        binary_ok = int(((pred > 0) == (lab[te] > 0)).sum())
-        h = clf.history_
-        b = h.best_epoch
-        rows.append([name, h.train_metric[b], h.train_loss[b], h.val_metric[b], h.val_loss[b], acc, 0.9399,
-                     f"{binary_ok} / {n_test}", "79,988 / 80,000"])
-        cm = _confusion(lab[te], pred)
-        data[name] = dict(test_accuracy=acc, binary_correct=binary_ok, confusion=cm, history=h.to_dict(),
-                          fit_s=tf.s, epochs=len(h.val_loss))
-        models[name] = clf
-    res.tables.append(Table(
-        title=f"Conditioning classifier on UR5: {n - n_test} training / {n_test} test poses "
-              f"({cfg['cls_reach']} reachable + {cfg['cls_unreach']} unreachable)",
-        columns=["labels, network input", "train acc", "train loss (CE)", "val acc", "val loss (CE)", "test acc",
-                 "published test acc", "reachable vs not, correct", "published"], rows=rows,
-        note=f"The two labellings agree on {100 * agree:.1f} % of the reachable poses: the class of the sampled "
-             "configuration is not a function of the pose (other IK solutions are conditioned differently)."))
-    save_json(out / "classifier.json", data)
-    res.data.append("classifier.json")
-    _classifier_figures(res, out, data, CLASS_NAMES)
-    return dict(clf=models[BEST], d=d, te=te, acc_best=data[BEST]["test_accuracy"],
-                acc_best7=data[BEST_POSE7]["test_accuracy"], acc_paper=data[PAPER_LABELS]["test_accuracy"],
-                binary=data[BEST]["binary_correct"] / n_test, binary_paper=data[PAPER_LABELS]["binary_correct"] / n_test,
-                n_test=n_test, ur5=ur5)
-
-
-def _classifier_figures(res, out: Path, data: dict, names) -> None:
-    from iklearn.evaluation.plotting import plt
-
-    p = plt()
-    keys = [k for k in data if isinstance(data[k], dict) and "confusion" in data[k]]
-    fig, axs = p.subplots(1, len(keys), figsize=(5.5 * len(keys), 4.8))
-    for ax, k in zip(np.atleast_1d(axs), keys):
-        cm = np.asarray(data[k]["confusion"])
-        ax.imshow(cm / np.maximum(cm.sum(1, keepdims=True), 1), cmap="Blues", vmin=0, vmax=1)
-        for i in range(4):
-            for j in range(4):
-                ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=8)
-        ax.set_xticks(range(4), [s.split()[0] for s in names], rotation=30, fontsize=8)
-        ax.set_yticks(range(4), [s.split()[0] for s in names], fontsize=8)
-        ax.set_xlabel("predicted")
-        ax.set_ylabel("true")
-        ax.set_title(k, fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out / "confusion_matrix.png", dpi=110)
-    p.close(fig)
-    fig, axs = p.subplots(1, 2, figsize=(10, 4))
-    for k in keys:
-        h = data[k]["history"]
-        axs[0].plot(h["train_loss"], label=f"{k} train")
-        axs[0].plot(h["val_loss"], "--", label=f"{k} val")
-        axs[1].plot(h["train_metric"], label=f"{k} train")
-        axs[1].plot(h["val_metric"], "--", label=f"{k} val")
-    axs[0].set_ylabel("cross-entropy")
-    axs[1].set_ylabel("accuracy")
-    for ax in axs:
-        ax.set_xlabel("epoch")
-        ax.legend(fontsize=7)
-    fig.suptitle("classifier training curves")
-    fig.tight_layout()
-    fig.savefig(out / "classifier_training.png", dpi=110)
-    p.close(fig)
-    res.figures += ["confusion_matrix.png", "classifier_training.png"]
-
-
-def _gated_part(res: ExperimentResult, out: Path, cfg: dict, seed: int, c: dict) -> dict:
-    from iklearn.estimators.ml_ik.gated import GatedIK
-    from iklearn.solvers.lm import LevenbergMarquardt
-
-    d, te = c["d"], c["te"]
-    stream = te[: cfg["stream"]]
-    P = d.pose[stream]
-    reach = d.label_best[stream] > 0
-    solver = LevenbergMarquardt(c["ur5"], max_iterations=500, seed=seed)
-    solver.solve(P[:2])
-    with Timer() as t0:
-        plain = solver.solve(P)
-    gated = GatedIK(LevenbergMarquardt(c["ur5"], max_iterations=500, seed=seed), c["clf"], skip_threshold=0.99)
-    with Timer() as t1:
-        g = gated.solve(P)
-    skip = gated.last_skipped_
-    saved = float(skip[~reach].mean()) if (~reach).any() else float("nan")
-    lost = int((skip & reach).sum())
-    out_d = dict(n=len(stream), n_unreachable=int((~reach).sum()), saved_fraction_unreachable=saved,
-                 reachable_skipped=lost, ik_calls_plain=len(stream), ik_calls_gated=int((~skip).sum()),
-                 time_plain_s=t0.s, time_gated_s=t1.s, success_plain=float(plain.success[reach].mean()),
-                 success_gated=float(g.success[reach].mean()),
-                 plain_false_success_on_unreachable=int(plain.success[~reach].sum()))
-    res.tables.append(Table(
-        title=f"Gated IK on a stream of {len(stream)} held-out UR5 targets ({out_d['n_unreachable']} unreachable)",
-        columns=["solver", "IK calls", "unreachable targets skipped", "reachable targets skipped",
-                 "success on reachable", "wall time (s)"],
-        rows=[["LM (500 iterations)", len(stream), "0 %", 0, out_d["success_plain"], t0.s],
-              ["classifier + LM (skip if P(unreachable) >= 0.99)", out_d["ik_calls_gated"], f"{100 * saved:.2f} %",
-               lost, out_d["success_gated"], t1.s]],
-        note="Paper: 'could be coupled with IK fallback for 100 % accuracy and ~95 % less IK calls'."))
-    save_json(out / "gated.json", out_d)
-    res.data.append("gated.json")
-    return out_d
-
-
 def _persistence_checks(out: Path, reg, clf) -> dict:
     """Save and load both models, check refusals: another robot's file, poses of the wrong width."""
     from iklearn.errors import ModelMismatchError, ShapeError
@@ -339,6 +205,119 @@ def _persistence_checks(out: Path, reg, clf) -> dict:
     return ok
 
 
+def _claims(r: dict, c: dict, g: dict, ok: dict) -> list[Claim]:
+    """The claims of this run: the paper's protocol first, each extension naming the paper row it improves."""
+    reg, cd = r["data"], c["data"]
+    pr, ou = reg[PAPER_REG], reg[OURS_REG]
+    n_test = c["n_test"]
+    src_reg, src_cls = "slides, 'IK Model Results' table", "slides, 'Classifier Results'"
+    pub_b = f"{100 * PUBLISHED_BINARY[0] / PUBLISHED_BINARY[1]:.3f} % ({PUBLISHED_BINARY[0]:,} / {PUBLISHED_BINARY[1]:,})"
+    return [
+        Claim("ml-ik.regressor.paper.ee-error", "regressor mean EE error on arm4, the paper's recipe (KMeans on all "
+              "joints, raw [x, y, z, yaw] in, raw angles out)", "paper", 1e3 * pr["ee_mean_m"], "<=", 18.0,
+              unit="mm", published="18 mm", source=src_reg),
+        Claim("ml-ik.regressor.paper.time", "regressor time per sample, the paper's recipe, batched", "paper",
+              pr["ms_per_sample"], "<=", 0.70, unit="ms", published="0.70 ms", source=src_reg),
+        Claim("ml-ik.regressor.ee-error", "regressor mean EE error on arm4, ours (KMeans on the branch joints, "
+              "(cos, sin) yaw and angles), network alone", "extension", 1e3 * ou["ee_mean_m"], "<=", 5.0,
+              unit="mm", detail=f"+5 LM iterations: {1e3 * r['refined']:.3f} mm", published="18 mm",
+              source=src_reg, extends="ml-ik.regressor.paper.ee-error"),
+        Claim("ml-ik.regressor.time", "regressor time per sample, ours, batched", "extension", ou["ms_per_sample"],
+              "<", 0.1, unit="ms", published="0.70 ms", source=src_reg, extends="ml-ik.regressor.paper.time"),
+        Claim("ml-ik.classifier.4class.paper-labels", "classifier 4-class test accuracy, the paper's labels "
+              "(class of the sampled configuration, training-row thresholds) and quaternion input", "paper",
+              100 * cd[PAPER]["test_accuracy"], ">=", PUBLISHED_ACC, unit="%", published=f"{PUBLISHED_ACC} %",
+              source=src_cls, detail=f"Bayes-optimal on the same test rows {100 * cd['bayes_accuracy']:.2f} %"),
+        Claim("ml-ik.classifier.4class.paper-labels.bayes", "best accuracy any classifier can reach on the paper's "
+              "labels for this arm (Bayes rule from all closed-form IK solutions), same test rows", "paper",
+              100 * cd["bayes_accuracy"], unit="%", published=f"{PUBLISHED_ACC} %", source=src_cls,
+              detail=f"expected {100 * cd['bayes_expected_accuracy']:.2f} %; the paper row agrees with the rule on "
+                     f"{100 * cd[PAPER]['agreement_with_bayes']:.2f} % of the test poses"),
+        Claim("ml-ik.classifier.4class.paper-labels.pose12", "classifier 4-class test accuracy, the paper's labels "
+              "with our rotation-matrix input (input ablation)", "extension", 100 * cd[PAPER_POSE12]["test_accuracy"],
+              unit="%", extends="ml-ik.classifier.4class.paper-labels",
+              detail=f"agrees with the Bayes rule on {100 * cd[PAPER_POSE12]['agreement_with_bayes']:.2f} %"),
+        Claim("ml-ik.classifier.4class.exact-labels", "classifier 4-class test accuracy, exact best-solution "
+              "labels, position + rotation-matrix input (ours)", "extension", 100 * cd[BEST]["test_accuracy"],
+              ">=", 96.0, unit="%", detail=f"quaternion input: {100 * cd[BEST_POSE7]['test_accuracy']:.2f} %",
+              published=f"{PUBLISHED_ACC} %", source=src_cls, extends="ml-ik.classifier.4class.paper-labels"),
+        Claim("ml-ik.classifier.binary", "reachable-vs-unreachable accuracy on the paper's test set (easy "
+              f"unreachable poses, >= {UNREACHABLE_MARGIN:g} m from every reachable sample), the paper's "
+              "classifier", "paper", 100 * cd[PAPER]["binary_correct_easy"] / n_test, ">=",
+              100 * PUBLISHED_BINARY[0] / PUBLISHED_BINARY[1], unit="%", published=pub_b, source=src_cls,
+              detail=f"{cd[PAPER]['binary_correct_easy']} / {n_test}; ours "
+                     f"{cd[BEST]['binary_correct_easy']} / {n_test}"),
+        Claim("ml-ik.classifier.binary.hard", "reachable-vs-unreachable accuracy with hard unreachable poses "
+              "(among the reachable ones) in place of the easy ones, our classifier", "extension",
+              100 * cd[BEST]["binary_accuracy_hard"], ">=", 99.0, unit="%", extends="ml-ik.classifier.binary",
+              detail="hard poses detected: " + ", ".join(f"{k} {100 * v:.1f} %"
+                                                         for k, v in cd[BEST]["hard_detected"].items())
+                     + f"; the paper's classifier {100 * cd[PAPER]['binary_accuracy_hard']:.2f} %"),
+        Claim("ml-ik.gated.saved", "gated IK (our classifier + LM): share of IK calls saved on the paper's "
+              "(easy) unreachable targets", "extension", 100 * g["easy"]["saved_fraction_unreachable"], ">=", 90.0,
+              unit="%", published="~95 % fewer IK calls", source="slides, 'Classifier Results'",
+              extends="ml-ik.classifier.binary", detail=f"{g['easy']['n_unreachable']} unreachable of {g['easy']['n']}"),
+        Claim("ml-ik.gated.saved.hard", "gated IK: share of IK calls saved on hard unreachable targets",
+              "extension", 100 * g["hard"]["saved_fraction_unreachable"], ">=", 90.0, unit="%",
+              extends="ml-ik.classifier.binary", detail=f"{g['hard']['n_unreachable']} unreachable of {g['hard']['n']}"),
+        Claim("ml-ik.gated.reachable-skipped", "gated IK: reachable targets wrongly skipped", "extension",
+              g["easy"]["reachable_skipped"], "<=", 0, extends="ml-ik.classifier.binary", detail=f"of {g['easy']['n'] - g['easy']['n_unreachable']}"),
+        Claim("ml-ik.persistence.checks-failed", "model save/load checks that failed (no pickle, refuse another "
+              "robot's file and wrong-width poses)", "extension", sum(not v for v in ok.values()), "<=", 0,
+              judged_at="quick", detail=", ".join(f"{k}={v}" for k, v in ok.items())),
+    ]
+
+
+def _notes(cfg: dict, c: dict) -> list[str]:
+    """Protocol notes; every figure in them is this run's."""
+    cd = c["data"]
+    gap = 100 * (cd["bayes_accuracy"] - cd[PAPER]["test_accuracy"])
+    how_best = ("every closed-form solution: the UR arms have an analytic IK with up to eight, so the label "
+                "is exact" if c["d"].best_method == "analytic" else
+                f"the sampled configuration and LM solutions from {cfg['restarts']} random seeds")
+    return [
+        "Regressor, paper settings: the paper's recipe (KMeans on all four joints, raw [x, y, z, yaw] in, raw "
+        "angles out, FK picks the cluster's answer). Ours: KMeans on joints 2 and 3 (the shoulder and elbow "
+        "branch joints; joint 1's branches sit pi apart and joint 4 only sets yaw, so clustering on all joints "
+        "mixes families), yaw and circular joints encoded as (cos, sin). Both use the same network and data.",
+        "The regressor's network is PyTorch, not scikit-learn's MLPRegressor (same 256-256-256 ReLU, Adam); "
+        "the 85/15 split is random, not stratified by cluster. Training (both variants): the 4 cluster networks "
+        f"are one batched model, {cfg['reg_batch']} rows of every cluster per step, one-cycle learning-rate "
+        f"schedule peaking at {cfg['reg_lr']:g} over {cfg['reg_epochs']} epochs (the paper: scikit-learn's "
+        "Adam, batch 1000, early stopping).",
+        "Classifier training: the paper's network, Adam (weight decay 1e-4) and cross-entropy, with a "
+        f"one-cycle schedule peaking at the paper's initial 8e-3 over {cfg['cls_epochs']} epochs, batch "
+        f"{cfg['cls_batch']} (the paper: ReduceLROnPlateau from 8e-3 over 200 epochs; scheduler='plateau' "
+        "gives that). Classes are unweighted, as in the paper. The paper does not name its 6-DOF robot; we use "
+        "the UR5, whose closed-form IK gives every solution.",
+        f"Why the paper-protocol row scores below the paper's {PUBLISHED_ACC} %: its label is the class of the "
+        "one sampled configuration, and a UR5 pose has up to 8 IK solutions of different conditioning, so the "
+        "label is random given the pose. From every closed-form solution of each test pose, weighted by "
+        "1/|det J| (the density of uniform joint samples), the Bayes-optimal classifier scores "
+        f"{100 * cd['bayes_accuracy']:.2f} % on these test rows (expected {100 * cd['bayes_expected_accuracy']:.2f} "
+        "%): that is the most any classifier can reach on this arm with these labels. The paper's network "
+        f"stays {gap:.2f} points below it; with our rotation-matrix input on the same labels it reaches "
+        f"{100 * cd[PAPER_POSE12]['test_accuracy']:.2f} %. The paper's unnamed robot may have a higher ceiling; "
+        "with the exact labels (a function of the pose) both inputs score higher (extension rows).",
+        f"Unreachable poses, paper protocol (training and the easy test set): at least {UNREACHABLE_MARGIN:g} m "
+        "from every sampled reachable position (KD-tree) and IK "
+        f"({cfg['restarts']} random restarts x 100 LM iterations) fails on them; half inside the sphere through "
+        "the farthest reachable sample, half in the shell out to 1.5 x its radius. Class thresholds of both "
+        "labellings: the 20th and 80th percentiles of the inverse condition number over the reachable "
+        "training rows (test rows take no part).",
+        "Hard unreachable test poses (never seen in training): a third at random positions inside the reach "
+        "sphere, a third across its boundary (0.97-1.03 of its radius, the sphere about the reachable "
+        "positions' bounding-box centre), a third at the exact position of a reachable test pose with an "
+        "orientation the arm cannot take there; each confirmed unreachable by the closed-form IK (no solution). "
+        "The gated-IK stream keeps its reachable targets and swaps its unreachable ones for as many hard ones.",
+        f"Classifier robot: UR5. 'best IK solution' labels: the best inverse condition number over the pose's IK "
+        f"solutions ({how_best}), thresholds at the same 20/60/20 percentiles of the training rows.",
+        "Classifier input, ours: position plus the rotation matrix (12 numbers) instead of the paper's "
+        "[x, y, z, qx, qy, qz, qw]; the quaternion, even with qw >= 0, jumps where qw crosses 0, the matrix "
+        "is continuous. Same network and training otherwise.",
+    ]
+
+
 def run(out: Path, size: str = "quick", seed: int = 0, progress=None) -> ExperimentResult:
     """Run the paper-001 reproduction at ``size`` ('tiny', 'quick' or 'full') into ``out``."""
     out = Path(out)
@@ -348,71 +327,11 @@ def run(out: Path, size: str = "quick", seed: int = 0, progress=None) -> Experim
     res = ExperimentResult(name=NAME, title=TITLE, size=size, seed=seed,
                            command=f"iklearn reproduce {NAME} --{size} --seed {seed}")
     r = _regressor_part(res, out, cfg, seed, progress)
-    c = _classifier_part(res, out, cfg, seed)
-    g = _gated_part(res, out, cfg, seed, c)
-    ok = _persistence_checks(out, r["model"], c["clf"])
-    res.claims += [
-        Claim("ml-ik.regressor.ee-error", "regressor mean EE error on arm4, network alone", "extension",
-              1e3 * r["ee"], "<=", 5.0, unit="mm", detail=f"+5 LM iterations: {1e3 * r['refined']:.3f} mm",
-              published="18 mm", source="slides, regressor results"),
-        Claim("ml-ik.regressor.time", "regressor time per sample, batched", "extension", r["ms"], "<", 0.1,
-              unit="ms", published="0.70 ms", source="slides, regressor results"),
-        Claim("ml-ik.classifier.4class.paper-labels", "classifier 4-class test accuracy, the paper's labels "
-              "(sampled configuration) and quaternion input", "paper", 100 * c["acc_paper"], ">=", 93.99,
-              unit="%", published="93.99 %", source="slides, classifier results"),
-        Claim("ml-ik.classifier.4class.exact-labels", "classifier 4-class test accuracy (exact best-solution "
-              "labels, position + rotation-matrix input)", "extension", 100 * c["acc_best"], ">=", 96.0, unit="%",
-              detail=f"quaternion input: {100 * c['acc_best7']:.2f} %", published="93.99 %",
-              source="slides, classifier results", extends="ml-ik.classifier.4class.paper-labels"),
-        Claim("ml-ik.classifier.binary", "reachable-vs-unreachable accuracy", "extension", 100 * c["binary"],
-              ">=", 99.98, unit="%", detail=f"of {c['n_test']}; paper labels: {100 * c['binary_paper']:.3f} %",
-              published="99.985 % (79,988 / 80,000)", source="slides, classifier results"),
-        Claim("ml-ik.gated.saved", "gated IK: share of IK calls saved on unreachable targets", "extension",
-              100 * g["saved_fraction_unreachable"], ">=", 90.0, unit="%", published="~95 % fewer IK calls",
-              source="slides, gated IK"),
-        Claim("ml-ik.gated.reachable-skipped", "gated IK: reachable targets wrongly skipped", "extension",
-              g["reachable_skipped"], "<=", 0),
-        Claim("ml-ik.persistence.checks-failed", "model save/load checks that failed (no pickle, refuse another "
-              "robot's file and wrong-width poses)", "extension", sum(not v for v in ok.values()), "<=", 0,
-              judged_at="quick", detail=", ".join(f"{k}={v}" for k, v in ok.items())),
-    ]
-    how_best = ("every closed-form solution: the UR arms have an analytic IK with up to eight, so the label "
-                "is exact" if c["d"].best_method == "analytic" else
-                f"the sampled configuration and LM solutions from {cfg['restarts']} random seeds")
-    res.notes += [
-        "Regressor, ours: KMeans on joints 2 and 3 (the shoulder and elbow branch joints; joint 1's branches sit pi "
-        "apart and joint 4 only sets yaw, so clustering on all joints mixes families), yaw and circular joints "
-        "encoded as (cos, sin). " + ("'paper settings' is the paper's recipe (all joints, raw x,y,z,yaw, raw "
-                                     "angles) with the same network and data." if cfg["paper_variant"] else
-                                     "The paper's own recipe (all joints, raw x,y,z,yaw, raw angles) is not run at "
-                                     "this size (CFG paper_variant=False, to keep the run short)."),
-        "The regressor's network is PyTorch, not scikit-learn's MLPRegressor (same 256-256-256 ReLU, Adam, "
-        "early stopping on a validation split); the 85/15 split is random, not stratified by cluster.",
-        "Training: the 4 cluster networks are one batched model (weights stacked, torch.baddbmm per layer), "
-        f"trained together with {cfg['reg_batch']} rows of every cluster per step and a one-cycle learning-rate "
-        f"schedule peaking at {cfg['reg_lr']:g} over {cfg['reg_epochs']} epochs (the paper: scikit-learn's Adam, "
-        "batch 1000, early stopping); prediction runs the 4 networks as one batched matmul chain. Smaller "
-        "batches (more steps) mattered most: 150k samples, 40 epochs gave 7.5 mm at 1024 rows/cluster/step "
-        "and 5.5 mm at 256.",
-        "Classifier training: the paper's network, Adam (weight decay 1e-4) and cross-entropy, with a "
-        f"one-cycle schedule peaking at the paper's initial 8e-3 over {cfg['cls_epochs']} epochs, batch "
-        f"{cfg['cls_batch']} (the paper: ReduceLROnPlateau from 8e-3 over 200 epochs; scheduler='plateau' "
-        "gives that). Classes are unweighted, as in the paper (weighting trades accuracy for minority recall).",
-        f"Unreachable poses: at least {UNREACHABLE_MARGIN:g} m from every sampled reachable position (KD-tree, "
-        "a fixed distance at every size, so the gap between the classes does not shrink as the sample grows) "
-        f"and IK ({cfg['restarts']} random restarts x 100 LM iterations) fails on them; half inside the sphere "
-        "through the farthest reachable sample, half in the shell out to 1.5 x its radius. The 'inside' half "
-        "lands in the sparse outer fringe of the workspace, not in interior holes. Thresholds of both "
-        "labellings: the 20th and 80th percentiles of the inverse condition number over the reachable rows.",
-        "Classifier robot: UR5. 'best IK solution' labels: the best inverse condition number over the pose's IK "
-        f"solutions ({how_best}), thresholds at the same 20/60/20 percentiles. LM with 8 random restarts missed "
-        "the best solution of 29 % of poses and put 2.8 % of them in another class than the exact labels "
-        "(20,000 UR5 poses, seed 0; best_solution_inverse_condition with method='ik' vs 'analytic').",
-        "Classifier input, ours: position plus the rotation matrix (12 numbers) instead of the paper's "
-        "[x, y, z, qx, qy, qz, qw]; the quaternion, even with qw >= 0, jumps where qw crosses 0, the matrix "
-        "is continuous. Same network and training otherwise. At full size (seed 0, exact labels) the "
-        "quaternion input reached 96.18 % and the matrix input 97.63 % (the table's two exact-label rows).",
-    ]
+    c = classifier_part(res, out, cfg, seed)
+    g = gated_part(res, out, cfg, seed, c)
+    ok = _persistence_checks(out, r["model"], c["models"][BEST])
+    res.claims += _claims(r, c, g, ok)
+    res.notes += _notes(cfg, c)
     if size != "full":
         res.notes.append(f"Size '{size}': the targets are for the full size; the claims show whether this run "
                          "would meet them, marked as not judged.")
