@@ -200,6 +200,15 @@ def test_gated_ik_skips_unreachable_and_solves_the_rest(ur5_cls):
     assert skip[test_y == 0].mean() > 0.9 and not skip[test_y > 0].any()
     assert r.success[test_y > 0].mean() > 0.9 and not r.success[skip].any()
     assert (r.iterations[skip] == 0).all() and g.n_calls_ == int((~skip).sum())
+    # the gate skips exactly the targets with P(unreachable) >= skip_threshold, whatever the threshold
+    p_un = clf.predict_proba(X[3600:3700])[:, 0]
+    counts = set()
+    for thr in (0.3, 0.9, 0.999):
+        g = GatedIK(LevenbergMarquardt(ur5, max_iterations=20, seed=0), clf, skip_threshold=thr)
+        g.solve(X[3600:3700])
+        np.testing.assert_array_equal(g.last_skipped_, p_un >= thr)
+        counts.add(int(g.last_skipped_.sum()))
+    assert len(counts) == 3  # the thresholds matter on these targets
     with pytest.raises(ModelMismatchError):
         GatedIK(LevenbergMarquardt(load_robot("arm4")), clf)
 
