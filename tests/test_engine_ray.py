@@ -20,6 +20,8 @@ from iklearn._engine import map_tasks, ray_runtime  # noqa: E402
 from iklearn.data.dataset import load_dataset  # noqa: E402
 from iklearn.data.generate import part_bytes, write_dataset  # noqa: E402
 from iklearn.data.sampling import DataArgumentError  # noqa: E402
+from iklearn.evaluation.record import ExperimentResult  # noqa: E402
+from iklearn.experiments.runner import run_all  # noqa: E402
 from iklearn.kinematics import fk_pose  # noqa: E402
 from iklearn.robot import load_robot  # noqa: E402
 from iklearn.solvers.chunked import solve_chunked  # noqa: E402
@@ -55,6 +57,20 @@ def test_ray_engine_gives_what_the_local_engine_gives(tmp_path, monkeypatch):
         ok = np.asarray(res.success)
         assert ok[1:50].all() and not ok[::50].any()
         np.testing.assert_allclose(fk_pose(panda, res.q[ok])[:, :3], targets[ok, :3], atol=1e-5)
+
+        # reproduce: every experiment x seed a task; claims over the seeds, files written back here
+        recs = run_all(tmp_path / "rep", size="tiny", only=["ik-bench"], seeds=[0, 1], engine="ray")
+        res = recs[0].result
+        assert recs[0].status == "done" and res.seeds == [0, 1], recs[0].error
+        for s in (0, 1):
+            one = ExperimentResult.load(tmp_path / "rep" / "ik-bench" / f"seed-{s}" / "result.json")
+            assert one.seed == s and one.figures
+            for f in one.figures:
+                assert (tmp_path / "rep" / "ik-bench" / f"seed-{s}" / f).is_file()
+            for c in one.claims:
+                if c.value is not None:
+                    combined = next(x for x in res.claims if x.id == c.id)
+                    assert combined.values[s] == c.value and len(combined.values) == 2
 
         # an error raised in a task comes back as itself, not as a Ray wrapper
         with pytest.raises(DataArgumentError, match="unknown sampler 'grid'"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
+from typing import Optional
 
 import typer
 
@@ -54,22 +55,74 @@ def _size(quick: bool, full: bool, tiny: bool) -> str:
     return "full" if full else ("tiny" if tiny else "quick")
 
 
+def parse_seeds(text: str) -> list[int]:
+    """``--seeds``: ``0-4``, ``0,3,7`` or a mix (``0-2,9``) -> distinct non-negative ints, in order."""
+    from iklearn.errors import IKLearnError
+
+    out: list[int] = []
+    try:
+        for part in (p.strip() for p in text.split(",")):
+            a, sep, b = part.partition("-")
+            lo, hi = int(a), int(b) if sep else int(a)
+            if lo < 0 or hi < lo or hi - lo > 999:
+                raise ValueError
+            out += range(lo, hi + 1)
+    except ValueError:
+        raise IKLearnError(f"--seeds must be like 0-4 or 0,3,7 (non-negative, ranges low-high), got {text!r}") from None
+    if len(set(out)) != len(out):
+        raise IKLearnError(f"--seeds names a seed twice: {text!r}")
+    return out
+
+
+def _seeds_option(seeds: Optional[str], seed: Optional[int]) -> tuple[int, list[int] | None]:
+    from iklearn.errors import IKLearnError
+
+    if seeds is not None and seed is not None:
+        raise IKLearnError("give --seed or --seeds, not both")
+    return (seed or 0), (parse_seeds(seeds) if seeds is not None else None)
+
+
+SEEDS_HELP = "several seeds, e.g. 0-4 or 0,3,7: claims become mean +- sd over them"
+ENGINE_HELP = "local (this process) or ray (every experiment x seed as a Ray task)"
+ADDRESS_HELP = "Ray cluster to join: auto or HOST:PORT (default: start a local Ray instance)"
+
+
 def _make_command(name: str, modpath: str):
     def command(
         out: Path = typer.Option(Path("results") / name, "--out", help="output directory"),
         quick: bool = typer.Option(False, "--quick", help="quick size (default)"),
         full: bool = typer.Option(False, "--full", help="the paper's scale"),
         tiny: bool = typer.Option(False, "--tiny", help="seconds-long smoke size"),
-        seed: int = typer.Option(0, "--seed", help="random seed"),
+        seed: Optional[int] = typer.Option(None, "--seed", help="random seed (default 0)"),
+        seeds: Optional[str] = typer.Option(None, "--seeds", help=SEEDS_HELP),
+        engine: str = typer.Option("local", "--engine", help=ENGINE_HELP),
+        address: Optional[str] = typer.Option(None, "--address", help=ADDRESS_HELP),
+        cpus_per_task: int = typer.Option(1, "--cpus-per-task", help="CPUs each Ray task reserves"),
     ) -> None:
         from rich.progress import Progress
 
+        from iklearn._engine import check_engine
         from iklearn.evaluation.report import prepare_out_dir
 
-        mod = importlib.import_module(modpath)
+        one, many = _seeds_option(seeds, seed)
+        check_engine(engine, address)
+        size = _size(quick, full, tiny)
         out_dir = prepare_out_dir(out)
-        with Progress(transient=True) as progress:
-            res = mod.run(out=out_dir, size=_size(quick, full, tiny), seed=seed, progress=progress)
+        if many is None and engine == "local":
+            mod = importlib.import_module(modpath)
+            with Progress(transient=True) as progress:
+                res = mod.run(out=out_dir, size=size, seed=one, progress=progress)
+        else:  # each seed in out/seed-<s>/, the combined claims in out/result.json
+            from iklearn.experiments.runner import run_all
+
+            with Progress(transient=True) as progress:
+                rec = run_all(out_dir, size=size, only=[name], progress=progress, seeds=many or [one], engine=engine,
+                              address=address, cpus_per_task=cpus_per_task, flat=True)[0]
+            if rec.result is None:
+                from iklearn.errors import IKLearnError
+
+                raise IKLearnError(f"{name} failed: {rec.error} (see {out_dir}/error.json)")
+            res = rec.result
         print_result(res)
         typer.echo(f"results written to {out_dir}")
 
@@ -82,9 +135,13 @@ def reproduce_all(
     quick: bool = typer.Option(False, "--quick", help="quick size, ~10 min on 2 cores (default)"),
     full: bool = typer.Option(False, "--full", help="the papers' scale (hours)"),
     tiny: bool = typer.Option(False, "--tiny", help="seconds-long smoke size"),
-    seed: int = typer.Option(0, "--seed", help="random seed"),
+    seed: Optional[int] = typer.Option(None, "--seed", help="random seed (default 0)"),
+    seeds: Optional[str] = typer.Option(None, "--seeds", help=SEEDS_HELP),
     only: str = typer.Option("", "--only", help="comma-separated experiment names (default: all)"),
     fresh: bool = typer.Option(False, "--fresh", help="ignore finished experiments and run everything again"),
+    engine: str = typer.Option("local", "--engine", help=ENGINE_HELP),
+    address: Optional[str] = typer.Option(None, "--address", help=ADDRESS_HELP),
+    cpus_per_task: int = typer.Option(1, "--cpus-per-task", help="CPUs each Ray task reserves"),
 ) -> None:
     """Run every paper's experiment and the IK benchmark into one report (Markdown + HTML).
 
@@ -95,10 +152,13 @@ def reproduce_all(
 
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from iklearn.evaluation.report import build_report, prepare_out_dir
+    from iklearn._engine import check_engine
     from iklearn.evaluation.record import machine_info
+    from iklearn.evaluation.report import build_report, prepare_out_dir
     from iklearn.experiments.runner import run_all
 
+    seed, many = _seeds_option(seeds, seed)
+    check_engine(engine, address)
     size = _size(quick, full, tiny)
     out_dir = prepare_out_dir(out)
     names = [s.strip() for s in only.split(",") if s.strip()] or None
@@ -107,15 +167,16 @@ def reproduce_all(
             TimeElapsedColumn())
     try:
         with Progress(*cols) as progress:
-            records = run_all(out_dir, size=size, seed=seed, only=names, progress=progress, resume=not fresh)
+            records = run_all(out_dir, size=size, seed=seed, only=names, progress=progress, resume=not fresh,
+                              seeds=many, engine=engine, address=address, cpus_per_task=cpus_per_task)
     except KeyboardInterrupt:
         typer.echo(f"interrupted; finished experiments are kept in {out_dir}; re-run the same command to resume",
                    err=True)
         raise SystemExit(130) from None
     wall = time.perf_counter() - t0
     cmd = "iklearn " + " ".join(sys.argv[1:]) if sys.argv and "iklearn" in sys.argv[0] else f"iklearn reproduce all --{size}"
-    md, html = build_report(records, out_dir, size=size, seed=seed, wall_time_s=wall, machine=machine_info(),
-                            command=cmd)
+    md, html = build_report(records, out_dir, size=size, seed=seed if many is None else many, wall_time_s=wall,
+                            machine=machine_info(), command=cmd)
     for r in records:
         if r.result is not None:
             print_result(r.result)

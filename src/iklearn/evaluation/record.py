@@ -110,9 +110,19 @@ class Claim:
         """Whether a run of ``size`` judges this claim's target (a quick target is also judged at full)."""
         return self.op is not None and (size == self.judged_at or (size == "full" and self.judged_at == "quick"))
 
+    @property
+    def sd(self) -> float | None:
+        """Sample standard deviation of ``values`` (several seeds), else None."""
+        import statistics
+
+        return statistics.stdev(self.values) if len(self.values) > 1 else None
+
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["met"] = self.met
+        if len(self.values) > 1:  # computed, like met; never read back
+            d["sd"] = self.sd
+            d["met_judged_on"] = f"the mean of {len(self.values)} seeds"
         return d
 
     @classmethod
@@ -125,6 +135,7 @@ class Claim:
 class ExperimentResult:
     """What an experiment returns and saves as ``result.json``.
 
+    seeds : the seeds a combined result covers (empty for one run with ``seed``)
     figures : paths relative to the experiment's ``out`` directory
     data : paths (relative) of the JSON/CSV files each figure/table was made from
     """
@@ -140,6 +151,7 @@ class ExperimentResult:
     notes: list[str] = field(default_factory=list)
     wall_time_s: float = 0.0
     command: str = ""
+    seeds: list[int] = field(default_factory=list)  # several seeds: claims are means (see Claim.values)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -10,7 +10,6 @@ import base64
 import html as _html
 import json
 import os
-import statistics
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -73,7 +72,7 @@ def claim_status(c: Claim, size: str) -> str:
 def _ours(c: Claim) -> str:
     s = _fmt(c.value, c.unit)
     if len(c.values) > 1:
-        s += f" +- {statistics.stdev(c.values):.3g} over {len(c.values)} seeds"
+        s += f" +- {c.sd:.3g} over {len(c.values)} seeds"
     return s + (f" ({c.detail})" if c.detail else "")
 
 
@@ -109,7 +108,7 @@ th{background:#f2f2f2}img{max-width:100%;border:1px solid #ddd;margin:.5em 0}cod
 .met{color:#070}.notmet{color:#b00}"""
 
 
-def build_report(records: Sequence[RunRecord], out: Path, *, size: str, seed: int, wall_time_s: float,
+def build_report(records: Sequence[RunRecord], out: Path, *, size: str, seed: int | Sequence[int], wall_time_s: float,
                  machine: dict[str, str], command: str) -> tuple[Path, Path]:
     """Write ``out/report.md`` and a self-contained ``out/report.html`` (figures embedded) from run records.
 
@@ -122,7 +121,8 @@ def build_report(records: Sequence[RunRecord], out: Path, *, size: str, seed: in
     title = f"iklearn reproduction report ({size})"
     md.append(f"# {title}\n")
     ht.append(f"<h1>{_html.escape(title)}</h1>")
-    intro = (f"Command: `{command}`; seed {seed}; total wall time {wall_time_s:.1f} s. "
+    seed_text = f"seed {seed}" if isinstance(seed, int) else f"seeds {', '.join(map(str, seed))}"
+    intro = (f"Command: `{command}`; {seed_text}; total wall time {wall_time_s:.1f} s. "
              "Every figure and table below was produced by this run; the data behind each lies in the "
              "experiment's directory beside this report.")
     md.append(intro + "\n")
@@ -154,7 +154,7 @@ def build_report(records: Sequence[RunRecord], out: Path, *, size: str, seed: in
         ht.append(f"<h2 id='{_html.escape(r.name)}'>{_html.escape(head)}</h2>")
         info = f"Experiment `{r.name}`: status {r.status}, wall time {r.wall_time_s:.1f} s"
         if res is not None:
-            info += f", size {res.size}, seed {res.seed}"
+            info += f", size {res.size}, " + (f"seeds {', '.join(map(str, res.seeds))}" if res.seeds else f"seed {res.seed}")
             if res.command:
                 info += f"; reproduce alone with `{res.command}`"
         md.append(info + ".\n")
@@ -198,7 +198,7 @@ def build_report(records: Sequence[RunRecord], out: Path, *, size: str, seed: in
             f"<style>{_CSS}</style></head><body>" + "\n".join(ht) + "</body></html>\n")
     html_p = write_text_atomic(out / "report.html", page)
     summary = {
-        "size": size, "seed": seed, "wall_time_s": wall_time_s, "machine": machine, "command": command,
+        "size": size, "seed": seed if isinstance(seed, int) else list(seed), "wall_time_s": wall_time_s, "machine": machine, "command": command,
         "experiments": [{"name": r.name, "status": r.status, "wall_time_s": r.wall_time_s, "error": r.error,
                          "claims": [c.to_dict() for c in (r.result.claims if r.result else [])]} for r in records],
     }
