@@ -86,12 +86,18 @@ def ray_runtime(address: str | None = None, num_cpus: int | None = None) -> Iter
         kw.update(num_cpus=num_cpus, include_dashboard=False, object_store_memory=512 * 2**20)
     else:
         kw.update(address=address)
-    try:
-        with _loopback_only(address is None):
-            ray.init(**kw)
-    except (ConnectionError, TimeoutError, RuntimeError, ValueError) as exc:
-        where = f"the Ray cluster at {address} (--address)" if address else "a local Ray instance"
-        raise EngineError(f"cannot start or reach {where}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+    for attempt in (1, 2):  # Ray gives a new node 30 s to register: a busy machine can miss that once
+        try:
+            with _loopback_only(address is None):
+                ray.init(**kw)
+            break
+        except Exception as exc:  # noqa: BLE001 - ray.init raises plain Exception on a start-up time-out
+            with contextlib.suppress(Exception):
+                ray.shutdown()
+            if attempt == 2 or address is not None:
+                where = f"the Ray cluster at {address} (--address)" if address else "a local Ray instance"
+                why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise EngineError(f"cannot start or reach {where}: {why}") from None
     if address is None and ray.util.get_node_ip_address() != "127.0.0.1":
         ray.shutdown()
         raise EngineError("this Ray version would not bind a local instance to 127.0.0.1 only; start one with "

@@ -269,7 +269,7 @@ class PartialRun:
             self.manifest.labels = old.labels if old.labels is not None and old.labels.file in good else None
             self.manifest.unreachable = (old.unreachable if old.unreachable is not None
                                          and old.unreachable.file in good else None)
-        for name in sorted(set(on_disk) - good - {r.file for r in kept}):
+        for name in sorted(set(on_disk) - good - {r.file for r in kept}) if old is not None else ():
             warnings.warn(f"{d / name} was written but not recorded as finished; recomputing it",
                           DatasetWarning, stacklevel=4)
 
