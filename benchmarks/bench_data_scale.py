@@ -95,28 +95,39 @@ def main(argv=None) -> dict:
     args = ap.parse_args(argv)
     scratch = Path(tempfile.mkdtemp(prefix="bench_data_scale_", dir=args.dir))
     rec: dict = {"n": args.n, "ray_n": args.ray_n, "chunk_size": args.chunk}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+
+    def timed_step(key: str, cmd: list[str]) -> dict:  # each figure is saved as soon as it is measured
+        rec[key] = timed(cmd)
+        args.out.write_text(json.dumps(rec, indent=2))
+        print(f"  {key}: {rec[key]}", flush=True)
+        return rec[key]
+
     try:
         subprocess.run([*CLI, "data", "generate", "--robot", "panda", "--n", "1000", "--out", str(scratch / "warm"),
                         "--quiet"], check=True, capture_output=True)  # numba's cache filled before any timing
         gen = [*CLI, "data", "generate", "--robot", "panda", "--chunk-size", str(args.chunk), "--quiet"]
         n = str(args.n)
-        rec["in_memory"] = timed([sys.executable, "-c", IN_MEMORY, n, str(args.chunk)])
-        rec["in_memory_one_file"] = timed([sys.executable, "-c", IN_MEMORY, n, str(args.chunk), str(scratch / "old.parquet")])
-        rec["streamed_local"] = timed([*gen, "--n", n, "--out", str(scratch / "local")])
-        rec["streamed_ray"] = timed([*gen, "--n", n, "--out", str(scratch / "ray"), "--engine", "ray"])
+        timed_step("in_memory", [sys.executable, "-c", IN_MEMORY, n, str(args.chunk)])
+        timed_step("in_memory_one_file", [sys.executable, "-c", IN_MEMORY, n, str(args.chunk), str(scratch / "old.parquet")])
+        timed_step("streamed_local", [*gen, "--n", n, "--out", str(scratch / "local")])
+        timed_step("streamed_ray", [*gen, "--n", n, "--out", str(scratch / "ray"), "--engine", "ray"])
         rec["ray_equals_local"] = same_files(scratch / "ray", scratch / "local")
+        print(f"  ray files == local files: {rec['ray_equals_local']}", flush=True)
         shutil.rmtree(scratch / "ray")
         rec["sigint_resume"] = interrupted_and_resumed(args.n, args.chunk, scratch / "resumed")
         rec["resumed_equals_local"] = same_files(scratch / "resumed", scratch / "local")
+        print(f"  SIGINT + --resume files == local files: {rec['resumed_equals_local']} {rec['sigint_resume']}", flush=True)
+        args.out.write_text(json.dumps(rec, indent=2))
         for d in ("resumed", "local", "old.parquet"):
             shutil.rmtree(scratch / d, ignore_errors=True) if (scratch / d).is_dir() else (scratch / d).unlink()
         rn = str(args.ray_n)
-        rec["ray_n_local"] = timed([*gen, "--n", rn, "--out", str(scratch / "l4")])
+        timed_step("ray_n_local", [*gen, "--n", rn, "--out", str(scratch / "l4")])
         shutil.rmtree(scratch / "l4")
-        rec["ray_n_ray"] = timed([*gen, "--n", rn, "--out", str(scratch / "r4"), "--engine", "ray"])
+        timed_step("ray_n_ray", [*gen, "--n", rn, "--out", str(scratch / "r4"), "--engine", "ray"])
         shutil.rmtree(scratch / "r4")
         if args.rss_n:
-            rec["rss_run"] = {"n": args.rss_n, **timed([*gen, "--n", str(args.rss_n), "--out", str(scratch / "big")])}
+            rec["rss_run"] = {"n": args.rss_n, **timed_step("rss_run", [*gen, "--n", str(args.rss_n), "--out", str(scratch / "big")])}
             rec["rss_run"]["disk_gib"] = round(sum(f.stat().st_size for f in (scratch / "big").iterdir()) / 2**30, 2)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -147,7 +158,6 @@ def main(argv=None) -> dict:
     if "rss_run" in rec:
         print(f"{args.rss_n:,} samples streamed: peak RSS {rec['rss_run']['peak_rss_mib']} MiB (target < 1536), "
               f"{rec['rss_run']['disk_gib']} GiB on disk, rate / in-memory {rec['rss_run_vs_in_memory']:.3f}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(rec, indent=2))
     return rec
 
