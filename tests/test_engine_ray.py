@@ -7,6 +7,7 @@ The two-node cluster with a killed worker is tests/test_ray_cluster.py (run by .
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import sys
 
@@ -16,7 +17,7 @@ import pytest
 if importlib.util.find_spec("ray") is None:  # not imported here: iklearn must be the first to import it
     pytest.skip("needs the 'distributed' extra (ray)", allow_module_level=True)
 
-from iklearn._engine import map_tasks, ray_runtime  # noqa: E402
+from iklearn._engine import EngineError, map_tasks, ray_runtime  # noqa: E402
 from iklearn.data.dataset import load_dataset  # noqa: E402
 from iklearn.data.generate import part_bytes, write_dataset  # noqa: E402
 from iklearn.data.sampling import DataArgumentError  # noqa: E402
@@ -32,7 +33,13 @@ def test_ray_engine_gives_what_the_local_engine_gives(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))  # were ray imported already, Ray would write ~/.ray/auth_token
     panda = load_robot("panda")
     kw = dict(seed=3, chunk_size=2_000, labels=("conditioning",))
-    with ray_runtime(num_cpus=2) as r:
+    with contextlib.ExitStack() as stack:
+        try:
+            r = stack.enter_context(ray_runtime(num_cpus=2))
+        except EngineError as exc:  # Ray gives a new node 30 s (fixed) to register; at load 30 it can miss that
+            if "timed out during startup" in str(exc):
+                pytest.skip(f"this machine is too busy for Ray to start: {exc}")
+            raise
         assert {n["NodeManagerAddress"] for n in r.nodes()} == {"127.0.0.1"}
         # datasets: the same files, byte for byte (manifest included), whichever engine made them
         write_dataset(panda, 9_000, tmp_path / "ray", engine="ray", **kw)
