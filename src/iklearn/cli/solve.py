@@ -171,14 +171,17 @@ def solve_cmd(
         typer.echo(f"{int((c == solutions).sum())}/{len(sset)} targets with {solutions} solutions, "
                    f"{int((c == 0).sum())} with none; {int(c.sum())} solutions written to {out}")
         return
-    from rich.progress import Progress
-
     from iklearn.solvers.chunked import solve_chunked
 
-    with Progress(transient=True, disable=T.shape[0] <= chunk_size) as bar:
-        job = bar.add_task(f"solving {T.shape[0]:,} targets", total=-(-T.shape[0] // chunk_size))
-        res = solve_chunked(chain, T, q0=start, chunk_size=chunk_size, engine=engine, address=address,
-                            callback=lambda done, n: bar.update(job, completed=done), **opts)
+    if T.shape[0] <= chunk_size:  # one chunk: no progress bar (importing rich costs ~0.1 s)
+        res = solve_chunked(chain, T, q0=start, chunk_size=chunk_size, engine=engine, address=address, **opts)
+    else:
+        from rich.progress import Progress
+
+        with Progress(transient=True) as bar:
+            job = bar.add_task(f"solving {T.shape[0]:,} targets", total=-(-T.shape[0] // chunk_size))
+            res = solve_chunked(chain, T, q0=start, chunk_size=chunk_size, engine=engine, address=address,
+                                callback=lambda done, n: bar.update(job, completed=done), **opts)
     csvio.write_solutions_csv(out, res)
     typer.echo(f"solved {int(res.success.sum())}/{len(res)} targets with {opts['method']}; wrote {out}")
 

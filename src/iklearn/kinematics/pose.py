@@ -46,7 +46,7 @@ def pose7_to_matrix(p: np.ndarray) -> np.ndarray:
     T = np.zeros((p2.shape[0], 4, 4))
     T[:, 3, 3] = 1.0
     if p2.shape[0]:
-        T[:, :3, :3] = _rotation().from_quat(p2[:, 3:]).as_matrix()
+        T[:, :3, :3] = quat_to_rotation(p2[:, 3:])
     T[:, :3, 3] = p2[:, :3]
     return T.reshape(*shp, 4, 4)
 
@@ -60,9 +60,17 @@ def rotation_to_quat(R: np.ndarray) -> np.ndarray:
 
 
 def quat_to_rotation(q: np.ndarray) -> np.ndarray:
-    """``(..., 4)`` scalar-last quaternions -> ``(..., 3, 3)``."""
+    """``(..., 4)`` scalar-last quaternions (normalised here) -> ``(..., 3, 3)``.
+
+    Written out in NumPy: importing scipy.spatial costs more than a small IK call, and every CSV of poses
+    passes through here.
+    """
     q = np.asarray(q, float)
-    return _rotation().from_quat(q.reshape(-1, 4)).as_matrix().reshape(*q.shape[:-1], 3, 3)
+    x, y, z, w = np.moveaxis(q / np.linalg.norm(q, axis=-1, keepdims=True), -1, 0)
+    R = np.stack([1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w),
+                  2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w),
+                  2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)], axis=-1)
+    return R.reshape(*q.shape[:-1], 3, 3)
 
 
 def rotation_to_euler(R: np.ndarray, seq: str = "xyz") -> np.ndarray:
