@@ -8,4 +8,5 @@ EXPERIMENTS: dict[str, str] = {
     "lwpr": "iklearn.experiments.lwpr",
     "crisp": "iklearn.experiments.crisp",
     "jacobian-net": "iklearn.experiments.jacobian_net",
+    "calibration": "iklearn.experiments.calibration",
 }

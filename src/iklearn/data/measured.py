@@ -1,0 +1,154 @@
+"""Measured ``(q, pose)`` data from a real robot: joint readings and the tool pose a tracker measured.
+
+Files: CSV (header row) or Parquet with the columns ``q0..q{n-1}, x, y, z, qx, qy, qz, qw`` (rad / m, m,
+scalar-last quaternion), in any order, extra columns ignored; or a dataset directory written by
+``iklearn data generate`` (its reachable rows). Rows with an empty, NaN or inf cell are **skipped and counted**
+(a tracker that lost the marker leaves such rows); a file with no usable row, a missing column, a cell that is
+not a number, or a quaternion whose norm is far from 1 (a column mix-up) is refused with
+:class:`~iklearn.errors.DataFormatError` naming the file and line.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from iklearn.errors import DataFormatError
+
+POSE_COLUMNS = ("x", "y", "z", "qx", "qy", "qz", "qw")
+
+
+@dataclass(frozen=True, eq=False)
+class Measurements:
+    """Usable rows of a measured file.
+
+    Attributes
+    ----------
+    q : (N, dof) joint readings (rad / m)
+    poses : (N, 4, 4) measured tool poses in the measurement frame (m)
+    rows : (N,) int, the file's data-row index (0 = first row after the header) of each usable row
+    skipped : (K,) int, data-row indices skipped for an empty / NaN / inf cell
+    source : the file read
+    """
+
+    q: np.ndarray
+    poses: np.ndarray
+    rows: np.ndarray
+    skipped: np.ndarray
+    source: str
+
+    def __len__(self) -> int:
+        return int(self.q.shape[0])
+
+    def subset(self, index) -> "Measurements":
+        """The rows ``index`` (an index array or a boolean mask over the usable rows)."""
+        return Measurements(self.q[index], self.poses[index], self.rows[index], self.skipped, self.source)
+
+
+def measured_columns(dof: int) -> list[str]:
+    """``['q0', ..., 'q{dof-1}', 'x', 'y', 'z', 'qx', 'qy', 'qz', 'qw']``."""
+    return [f"q{i}" for i in range(dof)] + list(POSE_COLUMNS)
+
+
+def _read_csv(p: Path, columns: list[str]) -> np.ndarray:
+    try:
+        with open(p, newline="", encoding="utf-8") as f:
+            rows = [r for r in csv.reader(f) if any(c.strip() for c in r)]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise DataFormatError(f"cannot read CSV file {p}: {exc}") from None
+    if not rows:
+        raise DataFormatError(f"{p} is empty; expected a header row with columns {','.join(columns)}")
+    header = [h.strip() for h in rows[0]]
+    _check_columns(p, header, columns)
+    idx = [header.index(c) for c in columns]
+    out = np.empty((len(rows) - 1, len(columns)))
+    for r, row in enumerate(rows[1:]):
+        for j, i in enumerate(idx):
+            cell = row[i].strip() if i < len(row) else ""
+            try:
+                out[r, j] = float(cell) if cell else np.nan
+            except ValueError:
+                raise DataFormatError(f"{p} line {r + 2}, column {columns[j]}: {cell!r} is not a number") from None
+    return out
+
+
+def _read_parquet(p: Path, columns: list[str]) -> np.ndarray:
+    import pyarrow.parquet as pq
+
+    try:
+        names = pq.read_schema(p).names
+    except Exception as exc:  # pyarrow raises ArrowInvalid / OSError variants for non-Parquet input
+        raise DataFormatError(f"{p} is not a Parquet file ({exc.__class__.__name__})") from None
+    _check_columns(p, names, columns)
+    try:
+        table = pq.read_table(p, columns=columns)
+        return np.column_stack([np.asarray(table.column(c).to_numpy(zero_copy_only=False), float)
+                                for c in columns]) if table.num_rows else np.empty((0, len(columns)))
+    except (ValueError, TypeError) as exc:
+        raise DataFormatError(f"{p}: columns {','.join(columns)} must be numbers ({exc})") from None
+    except Exception as exc:
+        raise DataFormatError(f"{p}: cannot read Parquet data ({exc.__class__.__name__})") from None
+
+
+def _check_columns(p: Path, header, columns: list[str]) -> None:
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise DataFormatError(f"{p} lacks column(s) {','.join(missing)}; measured data needs "
+                              f"{','.join(columns)} (found {','.join(header) or 'none'})")
+
+
+def read_measurements(path: str | os.PathLike, dof: int) -> Measurements:
+    """Read measured ``(q, pose)`` rows of a ``dof``-joint robot from CSV, Parquet or a dataset directory.
+
+    Returns
+    -------
+    Measurements
+        The usable rows; ``skipped`` lists the rows dropped for a missing / NaN / inf cell.
+    """
+    from iklearn.kinematics.pose import pose7_to_matrix
+
+    p = Path(path)
+    columns = measured_columns(dof)
+    if p.is_dir():
+        from iklearn.data.dataset import load_dataset
+
+        ds = load_dataset(p)
+        if ds.chain.dof != dof:
+            raise DataFormatError(f"{p} holds data of a {ds.chain.dof}-joint robot; this robot has {dof} joints")
+        data = np.concatenate([ds.q, ds.pose], axis=1)
+    elif not p.is_file():
+        raise DataFormatError(f"measured data file not found: {p}")
+    elif p.suffix.lower() in (".parquet", ".pq"):
+        data = _read_parquet(p, columns)
+    else:
+        data = _read_csv(p, columns)
+    ok = np.isfinite(data).all(axis=1)
+    skipped = np.flatnonzero(~ok)
+    rows = np.flatnonzero(ok)
+    if rows.size == 0:
+        raise DataFormatError(f"{p} has no usable row ({len(data)} data rows, {skipped.size} with empty/NaN/inf "
+                              "cells); measured data needs " + ",".join(columns))
+    good = data[rows]
+    norm = np.linalg.norm(good[:, dof + 3:], axis=1)
+    bad = np.flatnonzero((norm < 0.9) | (norm > 1.1))
+    if bad.size:
+        r = int(rows[bad[0]])
+        raise DataFormatError(f"{p} data row {r + 1}: quaternion (qx,qy,qz,qw) has norm {norm[bad[0]]:.3g}; "
+                              "expected a unit quaternion (check the column order)")
+    return Measurements(np.ascontiguousarray(good[:, :dof]), pose7_to_matrix(good[:, dof:]), rows, skipped, str(p))
+
+
+def write_measurements(path: str | os.PathLike, q: np.ndarray, poses: np.ndarray) -> Path:
+    """Write ``q`` (N, dof) and ``poses`` ((N, 7) or (N, 4, 4)) as a measured-data CSV (atomic)."""
+    from iklearn.data.csvio import write_csv
+    from iklearn.kinematics.pose import matrix_to_pose7
+
+    P = np.asarray(poses, float)
+    if P.ndim == 3:
+        P = matrix_to_pose7(P)
+    q = np.asarray(q, float)
+    return write_csv(path, measured_columns(q.shape[1]), np.concatenate([q, P], axis=1))
