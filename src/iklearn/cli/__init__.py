@@ -42,27 +42,80 @@ for _m in _MODULES:
     _mod.register(app, groups)
 
 
+def _version(value: bool) -> None:
+    if value:
+        from iklearn import __version__
+
+        typer.echo(f"iklearn {__version__}")
+        raise typer.Exit()
+
+
+#: commands that run numba kernels (the others print no compile note and need not import numba)
+_COMPUTING = {"fk", "solve", "workspace", "data", "bench", "reproduce"}
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """Learned and numerical inverse kinematics for serial robot arms."""
+    if ctx.invoked_subcommand in _COMPUTING:
+        from iklearn.cli._output import announce_compilation
+
+        announce_compilation()
+
+
+def _exit_now(code: int) -> None:
+    """Exit at once after an interrupt: run the atexit handlers (temp directories, worker pools) and flush,
+    but skip tearing down the hundreds of loaded modules (about a second with numba and scipy loaded),
+    so Ctrl-C ends the process promptly. Files being written were already cleaned up while unwinding."""
+    import atexit
+    import os
+
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
+
+
 def main() -> None:
-    """Console entry point: run the app, turning user errors into one line and exit code 2."""
+    """Console entry point: the one place where every way a command can end becomes an exit status.
+
+    A user mistake (:class:`~iklearn.errors.IKLearnError`, a usage error) prints one ``error:`` line and exits
+    with 2; Ctrl-C prints one ``interrupted`` line (with how to resume, where a command says so) and exits
+    with 130; no traceback either way. Bare ``iklearn`` prints the help and exits with 0.
+    """
+    from iklearn.cli._output import interrupt_message
     from iklearn.errors import IKLearnError
 
     try:
-        app(standalone_mode=False)
+        rc = app(standalone_mode=False)
     except IKLearnError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)
     except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
-        sys.exit(130)
+        rc = 130
     except Exception as exc:  # click's usage errors arrive here in non-standalone mode
         # typer vendors its own click, so match by interface rather than by class
         kind = type(exc).__name__
-        if kind == "Exit":
-            sys.exit(getattr(exc, "exit_code", 0))
-        if kind == "Abort":
+        if kind == "NoArgsIsHelpError":  # bare `iklearn` or a group without its command: just the help
+            typer.echo(exc.format_message())
+            sys.exit(0)
+        if kind == "Abort":  # click turns EOF on a prompt into Abort
             typer.echo("aborted", err=True)
-            sys.exit(130)
+            sys.exit(1)
         if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
             typer.echo(f"error: {exc.format_message()}", err=True)
             sys.exit(2)
         raise
+    # in non-standalone mode typer turns KeyboardInterrupt into Exit(130) and returns its code
+    if rc == 130:
+        typer.echo(interrupt_message(), err=True)
+        _exit_now(130)
+    if isinstance(rc, int) and rc:
+        sys.exit(rc)

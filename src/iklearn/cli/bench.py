@@ -27,9 +27,9 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
         peer_timeout: float = typer.Option(0.02, "--peer-timeout", help="per-target budget of TRAC-IK/OptIK (s)"),
     ) -> None:
         """Success at 1e-4 m / 1e-3 rad and 1e-3 m / 1e-2 rad, median / p95 time per target, batched throughput."""
-        from rich.console import Console
-        from rich.progress import Progress
         from rich.table import Table
+
+        from iklearn.cli._output import console, progress
 
         from iklearn._io import check_writable
         from iklearn.errors import IKLearnError
@@ -37,7 +37,7 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
         from iklearn.evaluation.record import machine_info, save_json
         from iklearn.solvers.peers import available_peers
 
-        con = Console()
+        con = console()
         names = [s.strip() for s in solvers.split(",") if s.strip()]
         unknown = [s for s in names if s not in SOLVER_NAMES]
         if unknown:
@@ -48,9 +48,9 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
         if skipped:
             con.print(f"[yellow]not installed, skipped: {', '.join(skipped)} (pip install 'iklearn[peers]')[/yellow]")
         check_writable(out)
-        with Progress(console=con, transient=True) as progress:
+        with progress() as bar:
             res = run_ik_benchmark(robot, n, seed=seed, solvers=names, base_link=base, tip_link=tip,
-                                   peer_timeout=peer_timeout, progress=progress)
+                                   peer_timeout=peer_timeout, progress=bar)
         table = Table(title=f"IK benchmark: {res.robot} ({res.dof} DOF), {res.n} targets, seed {res.seed}")
         for c in IKBenchmarkResult.COLUMNS:
             table.add_column(c, justify="right" if c != "solver" else "left")

@@ -46,6 +46,7 @@ def generate(
     quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
 ) -> None:
     """Generate a dataset (q, pose, Jacobian, metrics, labels), streamed to a directory of Parquet parts."""
+    from iklearn.cli._output import progress
     from iklearn.data.generate import write_dataset
     from iklearn.data.sampling import DataArgumentError
 
@@ -57,9 +58,9 @@ def generate(
             raise DataArgumentError(f"--thresholds must be two numbers 't_low,t_high', got {thresholds!r}") from None
         if len(th) != 2:
             raise DataArgumentError(f"--thresholds must be two numbers 't_low,t_high', got {thresholds!r}")
-    with _warnings_as_lines():
+    with _warnings_as_lines(), progress(quiet=quiet) as bar:
         m = write_dataset(robot, n, out, sampler=sampler, seed=seed, labels=_labels(labels), chunk_size=chunk_size,
-                          progress=not quiet, resume=resume, fresh=fresh, thresholds=th,
+                          progress=bar, resume=resume, fresh=fresh, thresholds=th,
                           n_unreachable=n_unreachable, engine=engine, address=address)
     n_unr = 0 if m.unreachable is None else m.unreachable.rows
     typer.echo(f"wrote {out}: {sum(r.rows for r in m.parts.values()):,} samples of {m.meta['robot']['name']} "

@@ -13,10 +13,11 @@ from iklearn.experiments import EXPERIMENTS
 
 def print_result(res) -> None:
     """Print an ExperimentResult's tables and claims with rich."""
-    from rich.console import Console
     from rich.table import Table as RTable
 
-    con = Console()
+    from iklearn.cli._output import console
+
+    con = console()
     for t in res.tables:
         rt = RTable(title=t.title, show_lines=False)
         for c in t.columns:
@@ -99,9 +100,8 @@ def _make_command(name: str, modpath: str):
         address: Optional[str] = typer.Option(None, "--address", help=ADDRESS_HELP),
         cpus_per_task: int = typer.Option(1, "--cpus-per-task", help="CPUs each Ray task reserves"),
     ) -> None:
-        from rich.progress import Progress
-
         from iklearn._engine import check_engine
+        from iklearn.cli._output import progress as make_progress
         from iklearn.evaluation.report import prepare_out_dir
 
         one, many = _seeds_option(seeds, seed)
@@ -110,12 +110,12 @@ def _make_command(name: str, modpath: str):
         out_dir = prepare_out_dir(out)
         if many is None and engine == "local":
             mod = importlib.import_module(modpath)
-            with Progress(transient=True) as progress:
+            with make_progress() as progress:
                 res = mod.run(out=out_dir, size=size, seed=one, progress=progress)
         else:  # each seed in out/seed-<s>/, the combined claims in out/result.json
             from iklearn.experiments.runner import run_all
 
-            with Progress(transient=True) as progress:
+            with make_progress() as progress:
                 rec = run_all(out_dir, size=size, only=[name], progress=progress, seeds=many or [one], engine=engine,
                               address=address, cpus_per_task=cpus_per_task, flat=True)[0]
             if rec.result is None:
@@ -150,9 +150,11 @@ def reproduce_all(
     import sys
     import time
 
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
 
     from iklearn._engine import check_engine
+    from iklearn.cli._output import progress as make_progress
+    from iklearn.cli._output import set_interrupt_note
     from iklearn.evaluation.record import machine_info
     from iklearn.evaluation.report import build_report, prepare_out_dir
     from iklearn.experiments.runner import run_all
@@ -165,14 +167,10 @@ def reproduce_all(
     t0 = time.perf_counter()
     cols = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:.0f}/{task.total:.0f}"),
             TimeElapsedColumn())
-    try:
-        with Progress(*cols) as progress:
-            records = run_all(out_dir, size=size, seed=seed, only=names, progress=progress, resume=not fresh,
-                              seeds=many, engine=engine, address=address, cpus_per_task=cpus_per_task)
-    except KeyboardInterrupt:
-        typer.echo(f"interrupted; finished experiments are kept in {out_dir}; re-run the same command to resume",
-                   err=True)
-        raise SystemExit(130) from None
+    set_interrupt_note(f"finished experiments are kept in {out_dir}; re-run the same command to resume")
+    with make_progress(*cols, transient=False) as progress:
+        records = run_all(out_dir, size=size, seed=seed, only=names, progress=progress, resume=not fresh,
+                          seeds=many, engine=engine, address=address, cpus_per_task=cpus_per_task)
     wall = time.perf_counter() - t0
     cmd = "iklearn " + " ".join(sys.argv[1:]) if sys.argv and "iklearn" in sys.argv[0] else f"iklearn reproduce all --{size}"
     md, html = build_report(records, out_dir, size=size, seed=seed if many is None else many, wall_time_s=wall,

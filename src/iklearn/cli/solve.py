@@ -100,8 +100,10 @@ def solve_cmd(
 
     from iklearn import solvers as S
     from iklearn._io import check_writable
+    from iklearn.cli._output import progress
     from iklearn.data import csvio
     from iklearn.robot import load_robot
+    from iklearn.solvers.base import batch_progress
     from iklearn.solvers.options import as_free_axis, as_tolerances, as_weights, restrict_joints
 
     from iklearn._engine import check_engine
@@ -173,15 +175,20 @@ def solve_cmd(
         return
     from iklearn.solvers.chunked import solve_chunked
 
-    if T.shape[0] <= chunk_size:  # one chunk: no progress bar (importing rich costs ~0.1 s)
-        res = solve_chunked(chain, T, q0=start, chunk_size=chunk_size, engine=engine, address=address, **opts)
-    else:
-        from rich.progress import Progress
+    n = T.shape[0]
+    with progress() as bar:
+        job = bar.add_task(f"solving {n:,} targets with {opts['method']}", total=n)
+        done_before = [0]  # targets of the chunks already finished
 
-        with Progress(transient=True) as bar:
-            job = bar.add_task(f"solving {T.shape[0]:,} targets", total=-(-T.shape[0] // chunk_size))
+        def chunk_done(done: int, n_chunks: int) -> None:
+            done_before[0] = min(n, done * chunk_size)
+            bar.update(job, completed=done_before[0])
+
+        # within a chunk solved here, the compiled batch reports its slices too
+        with batch_progress(lambda done, total: bar.update(job, completed=done_before[0] + done)):
             res = solve_chunked(chain, T, q0=start, chunk_size=chunk_size, engine=engine, address=address,
-                                callback=lambda done, n: bar.update(job, completed=done), **opts)
+                                callback=chunk_done, **opts)
+        bar.update(job, completed=n)
     csvio.write_solutions_csv(out, res)
     typer.echo(f"solved {int(res.success.sum())}/{len(res)} targets with {opts['method']}; wrote {out}")
 

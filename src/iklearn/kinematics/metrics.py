@@ -10,6 +10,9 @@ from typing import NamedTuple
 
 import numpy as np
 
+from iklearn._validate import check_finite
+from iklearn.errors import ShapeError
+
 
 class Manipulability(NamedTuple):
     """Batched metrics, each ``(N,)``.
@@ -26,19 +29,40 @@ class Manipulability(NamedTuple):
     isotropy: np.ndarray
 
 
+#: Jacobians per LAPACK call: one call holds the interpreter (and Ctrl-C) until it returns (~0.1 s here)
+_SVD_SLICE = 16384
+
+
+def _as_jacobians(J, name: str = "J") -> np.ndarray:
+    """``J`` as a finite float64 ``(N, m, dof)`` array (a single ``(m, dof)`` becomes N = 1)."""
+    try:
+        a = np.asarray(J, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ShapeError(f"{name} must be numeric Jacobians (N, m, dof), got {type(J).__name__}") from None
+    if a.ndim == 2:
+        a = a[None]
+    if a.ndim != 3 or 0 in a.shape[1:]:
+        raise ShapeError(f"{name} must have shape (N, m, dof) or (m, dof), got {np.shape(J)}")
+    check_finite(a, name)
+    return a
+
+
 def singular_values(J: np.ndarray) -> np.ndarray:
-    """``(N, min(m, dof))`` singular values, descending."""
-    return np.linalg.svd(np.asarray(J, float), compute_uv=False)
+    """``(N, min(m, dof))`` singular values, descending, of Jacobians ``(N, m, dof)`` (or one ``(m, dof)``)."""
+    J = _as_jacobians(J)
+    s = np.empty((J.shape[0], min(J.shape[1:])))
+    for lo in range(0, J.shape[0], _SVD_SLICE):
+        s[lo:lo + _SVD_SLICE] = np.linalg.svd(J[lo:lo + _SVD_SLICE], compute_uv=False)
+    return s
 
 
 def manipulability(J: np.ndarray, rows: slice | None = None) -> Manipulability:
     """Yoshikawa manipulability, condition number, its inverse and isotropy of ``J`` ``(N, m, dof)``.
 
-    ``rows`` selects a sub-Jacobian, e.g. ``slice(0, 3)`` for the positional part.
+    ``rows`` selects a sub-Jacobian, e.g. ``slice(0, 3)`` for the positional part. NaN or inf in ``J``
+    raises :class:`~iklearn.errors.NonFiniteError`.
     """
-    J = np.asarray(J, float)
-    if J.ndim == 2:
-        J = J[None]
+    J = _as_jacobians(J)
     if rows is not None:
         J = J[:, rows, :]
     s = singular_values(J)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import time
 from abc import ABC, abstractmethod
-from typing import Sequence
+from contextvars import ContextVar
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -51,3 +54,43 @@ class IKSolver(ABC):
     @abstractmethod
     def solve(self, targets, q0=None) -> IKResult:
         """Solve ``targets`` (``(N, 7)`` or ``(N, 4, 4)``) from seeds ``q0`` (``(N, dof)``; random if None)."""
+
+
+#: Wall time (s) one compiled batch call is allowed to hold the interpreter: a Ctrl-C, or a progress update,
+#: waits for the running call to return, so :func:`run_in_chunks` sizes slices to about this long.
+CHUNK_SECONDS = 0.1
+
+_batch_progress: ContextVar[Callable[[int, int], None] | None] = ContextVar("iklearn_batch_progress", default=None)
+
+
+@contextlib.contextmanager
+def batch_progress(callback: Callable[[int, int], None]) -> Iterator[None]:
+    """Within the block, batched solves call ``callback(done, total)`` after each chunk of targets."""
+    token = _batch_progress.set(callback)
+    try:
+        yield
+    finally:
+        _batch_progress.reset(token)
+
+
+def run_in_chunks(n: int, step: Callable[[int, int], None], *, first: int = 128) -> None:
+    """Call ``step(lo, hi)`` on consecutive slices that cover ``range(n)``, each about ``CHUNK_SECONDS`` long.
+
+    A compiled (numba) batch kernel holds the interpreter for its whole call, so Ctrl-C would wait until a
+    batch of any size ends; slices return control often. The first slice has ``first`` targets; later ones
+    are sized from the measured rate (growing at most 4x a slice). ``step`` must give the same answers
+    whatever the slicing (per-target work, no cross-target state). A batch of at most ``first`` targets is
+    one call.
+    """
+    report = _batch_progress.get()
+    lo, size = 0, max(1, int(first))
+    while lo < n:
+        hi = min(n, lo + size)
+        t0 = time.perf_counter()
+        step(lo, hi)
+        dt = time.perf_counter() - t0
+        rate = (hi - lo) / max(dt, 1e-9)
+        lo = hi
+        if report is not None:
+            report(lo, n)
+        size = max(1, min(4 * size, int(rate * CHUNK_SECONDS)))

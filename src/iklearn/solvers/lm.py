@@ -11,7 +11,7 @@ from iklearn.robot.chain import Chain
 from iklearn.solvers import _prep_kernel as P
 from iklearn.solvers._lm_kernel import lm_solve_batch, lm_solve_batch_serial
 from iklearn.solvers._task_kernel import make_task
-from iklearn.solvers.base import IKSolver, prepare
+from iklearn.solvers.base import IKSolver, prepare, run_in_chunks
 from iklearn.solvers.options import as_free_axis, as_tolerances, as_weights
 from iklearn.solvers.result import IKResult
 
@@ -204,9 +204,7 @@ class LevenbergMarquardt(IKSolver):
         stream = self._stream if restart_seed is None else (int(restart_seed) * 1_000_003 + 1) % (1 << 63)
         seeds = np.full(N, stream, dtype=np.uint64)
         if self.time_budget is None:
-            kernel = lm_solve_batch_serial if N < SERIAL_BELOW else lm_solve_batch
-            kernel(T, Q0, *self._args, self.tol_position, self._tol_r, self.max_iterations,
-                   self.iterations_per_try, self.nearest, seeds, q, succ, perr, rerr, iters, *self._opts, self._task)
+            self._batch(T, Q0, self.max_iterations, seeds, q, succ, perr, rerr, iters)
             return IKResult(q, succ, perr, rerr, iters)
         # time-budgeted: passes of one try each, only over the targets still unsolved
         deadline = time.perf_counter() + self.time_budget
@@ -220,10 +218,8 @@ class LevenbergMarquardt(IKSolver):
             pb = np.empty(todo.size)
             rb = np.empty(todo.size)
             ib = np.zeros(todo.size, np.int64)
-            kernel = lm_solve_batch_serial if todo.size < SERIAL_BELOW else lm_solve_batch
-            kernel(T[todo], np.ascontiguousarray(start[todo]), *self._args, self.tol_position,
-                   self._tol_r, self.iterations_per_try, self.iterations_per_try, self.nearest,
-                   seeds[todo] + np.uint64(p) * np.uint64(104729), qb, sb, pb, rb, ib, *self._opts, self._task)
+            self._batch(T[todo], np.ascontiguousarray(start[todo]), self.iterations_per_try,
+                        seeds[todo] + np.uint64(p) * np.uint64(104729), qb, sb, pb, rb, ib)
             better = pb + rb < perr[todo] + rerr[todo]
             upd = todo[better | sb]
             sel = better | sb
@@ -237,6 +233,17 @@ class LevenbergMarquardt(IKSolver):
             start[todo] = rng.uniform(self.chain.finite_lower, self.chain.finite_upper, (todo.size, n))
         return IKResult(q, succ, perr, rerr, iters)
 
+    def _batch(self, T, Q0, max_iterations, seeds, q, succ, perr, rerr, iters) -> None:
+        """Run the compiled kernel over a batch in slices of ~0.1 s (so Ctrl-C lands and progress shows within
+        a long batch; the answers do not depend on the slicing)."""
+        def step(lo: int, hi: int) -> None:
+            kernel = lm_solve_batch_serial if hi - lo < SERIAL_BELOW else lm_solve_batch
+            kernel(T[lo:hi], Q0[lo:hi], *self._args, self.tol_position, self._tol_r, max_iterations,
+                   self.iterations_per_try, self.nearest, seeds[lo:hi], q[lo:hi], succ[lo:hi], perr[lo:hi],
+                   rerr[lo:hi], iters[lo:hi], *self._opts, self._task)
+
+        run_in_chunks(T.shape[0], step, first=max(SERIAL_BELOW, 8 * _threads()))
+
     def _prepare(self, targets, q0):
         """General validation (raises the proper error for bad input); ``(N, 7)`` targets are converted by the
         same numba code as the fast path, so both give bit-identical answers."""
@@ -245,3 +252,9 @@ class LevenbergMarquardt(IKSolver):
         if t.ndim in (1, 2) and t.shape[-1] == 7 and T.shape[0]:
             P.poses7_to_matrices(np.ascontiguousarray(t.reshape(-1, 7), dtype=np.float64), T)
         return T, Q0
+
+
+def _threads() -> int:
+    import numba
+
+    return int(numba.get_num_threads())

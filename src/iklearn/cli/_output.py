@@ -1,0 +1,168 @@
+"""What the CLI prints besides results: progress (a live bar on a terminal, plain lines in a log), consoles
+wide enough for its tables when piped, the one-time note while numba compiles, and the interrupt message.
+
+Progress and notes go to stderr, so stdout holds only results (``iklearn fk ... > poses.csv`` stays clean).
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from typing import Any, TextIO
+
+#: seconds between two plain progress lines when stderr is not a terminal (a log file, CI, nohup)
+PLAIN_INTERVAL = 30.0
+#: width of a console that is not a terminal: rich would otherwise fold tables at 80 columns
+PIPE_WIDTH = 1000
+
+_interrupt_note: str = ""
+
+
+def console(*, stderr: bool = False):
+    """A rich Console: the terminal's width on a terminal, :data:`PIPE_WIDTH` when piped or redirected."""
+    from rich.console import Console
+
+    con = Console(stderr=stderr)
+    return con if con.is_terminal else Console(stderr=stderr, width=PIPE_WIDTH)
+
+
+def progress(*columns: Any, transient: bool = True, quiet: bool = False):
+    """A progress display for a command: rich's live bar on a terminal, :class:`PlainProgress` lines
+    otherwise, or a silent one (``quiet``). All three are context managers with ``add_task`` / ``update``."""
+    if quiet:
+        return PlainProgress(stream=None)
+    con = console(stderr=True)
+    if con.is_terminal:
+        from rich.progress import Progress
+
+        return Progress(*columns, console=con, transient=transient)
+    return PlainProgress(stream=sys.stderr)
+
+
+class PlainProgress:
+    """rich.progress.Progress's ``add_task`` / ``update`` / ``advance`` for logs: one line when a task starts,
+    one every ``interval`` seconds (from a timer thread, so a long step still shows the job is alive) and one
+    when a task completes. ``stream=None`` prints nothing."""
+
+    def __init__(self, stream: TextIO | None = sys.stderr, interval: float = PLAIN_INTERVAL) -> None:
+        self._stream = stream
+        self._interval = float(interval)
+        self._tasks: dict[int, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._t0 = time.monotonic()
+
+    # --------------------------------------------------------------------------------- context manager
+    def __enter__(self) -> "PlainProgress":
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        if self._stream is not None and self._thread is None:
+            self._thread = threading.Thread(target=self._tick, name="iklearn-progress", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=1.0)
+            self._thread = None
+
+    # --------------------------------------------------------------------------------- rich's interface
+    def add_task(self, description: str, total: float | None = None, **_: Any) -> int:
+        with self._lock:
+            tid = len(self._tasks)
+            self._tasks[tid] = {"description": description, "total": total, "completed": 0.0, "done": False}
+        self._line(tid, "started")
+        return tid
+
+    def update(self, task_id: int, *, advance: float | None = None, completed: float | None = None,
+               total: float | None = None, description: str | None = None, **_: Any) -> None:
+        with self._lock:
+            t = self._tasks[task_id]
+            if description is not None:
+                t["description"] = description
+            if total is not None:
+                t["total"] = total
+            if completed is not None:
+                t["completed"] = float(completed)
+            if advance:
+                t["completed"] += float(advance)
+            finished = t["total"] is not None and t["completed"] >= t["total"] and not t["done"]
+            if finished:
+                t["done"] = True
+        if finished:
+            self._line(task_id, "done")
+
+    def advance(self, task_id: int, advance: float = 1) -> None:
+        self.update(task_id, advance=advance)
+
+    def remove_task(self, task_id: int) -> None:
+        with self._lock:
+            self._tasks.pop(task_id, None)
+
+    # --------------------------------------------------------------------------------- output
+    def _tick(self) -> None:
+        while not self._stop.wait(self._interval):
+            with self._lock:
+                live = [tid for tid, t in self._tasks.items() if not t["done"]]
+            for tid in live:
+                self._line(tid, "")
+
+    def _line(self, task_id: int, event: str) -> None:
+        if self._stream is None:
+            return
+        with self._lock:
+            t = self._tasks.get(task_id)
+            if t is None:
+                return
+            total, done = t["total"], t["completed"]
+            count = f"{done:,.0f}/{total:,.0f} ({100 * done / total:.0f} %)" if total else f"{done:,.0f}"
+            el = int(time.monotonic() - self._t0)
+            text = f"[{el // 3600}:{el // 60 % 60:02d}:{el % 60:02d}] {t['description']}: {count}"
+        try:
+            self._stream.write(text + (f" {event}" if event else "") + "\n")
+            self._stream.flush()
+        except (OSError, ValueError):  # a closed or broken log must not stop the job
+            pass
+
+
+def set_interrupt_note(note: str) -> None:
+    """What the interrupt message adds after "interrupted; " for the running command (e.g. how to resume)."""
+    global _interrupt_note
+    _interrupt_note = note
+
+
+def interrupt_message() -> str:
+    """The one line printed on Ctrl-C."""
+    return "interrupted" + (f"; {_interrupt_note}" if _interrupt_note else "")
+
+
+_compile_noted = False
+
+
+def announce_compilation() -> None:
+    """Print one line on stderr the first time numba compiles a kernel in this process (a cache miss; the
+    compiled kernels are cached on disk, so later runs start at once)."""
+    from numba.core import event
+
+    class _Note(event.Listener):
+        def on_start(self, ev) -> None:
+            global _compile_noted
+            if not _compile_noted:
+                _compile_noted = True
+                sys.stderr.write("note: compiling numerical kernels on first use (up to a minute, once; "
+                                 "cached afterwards)\n")
+                sys.stderr.flush()
+
+        def on_end(self, ev) -> None:
+            pass
+
+    if not getattr(announce_compilation, "_done", False):
+        event.register("numba:compile", _Note())
+        announce_compilation._done = True  # type: ignore[attr-defined]
