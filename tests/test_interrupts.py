@@ -1,7 +1,8 @@
 """Ctrl-C ends every long command within 2 s with exit status 130 and one line, leaving no half-written file.
 
 Each command runs in its own interpreter; the test waits for its first progress line (stderr is a pipe, so
-the CLI prints plain progress lines), lets it work for a moment, sends SIGINT and times the exit. Compiled
+the CLI prints plain progress lines, the first after a task has run 1 s), lets it work a moment longer,
+sends SIGINT and times the exit. Compiled
 batch solves run in slices of ~0.1 s (``iklearn.solvers.base.run_in_chunks``), so the signal lands between
 two slices; the exit then skips module teardown.
 """
@@ -25,7 +26,7 @@ ENTRY = "import sys; from iklearn.cli import main; main()"
 LIMIT_S = 2.0
 
 
-def _interrupt_after_start(args: list[str], cwd: Path, *, work_s: float = 1.0, marker: str = "started",
+def _interrupt_after_start(args: list[str], cwd: Path, marker: str, *, work_s: float = 0.5,
                            startup_s: float = 180.0) -> tuple[int, float, str]:
     """Run ``iklearn args``; once stderr shows ``marker``, wait ``work_s``, send SIGINT.
 
@@ -79,20 +80,21 @@ def test_solve_of_10000_unreachable_targets_stops_on_sigint(tmp_path):
     rows = "\n".join(f"{5 + 1e-4 * i},0,0.5,0,0,0,1" for i in range(10_000))
     (tmp_path / "far.csv").write_text("x,y,z,qx,qy,qz,qw\n" + rows + "\n")
     rc, dt, err = _interrupt_after_start(["solve", "--robot", "panda", "--targets", "far.csv", "--out", "s.csv"],
-                                         tmp_path)
+                                         tmp_path, "solving 10,000 targets")
     _check(rc, dt, err, tmp_path)
     assert not (tmp_path / "s.csv").exists()
 
 
 def test_data_generate_stops_on_sigint(tmp_path):
     rc, dt, err = _interrupt_after_start(["data", "generate", "--robot", "panda", "--n", "3000000",
-                                          "--out", "d.parquet"], tmp_path)
+                                          "--out", "d.parquet"], tmp_path, "generating dataset")
     _check(rc, dt, err, tmp_path)
     assert not (tmp_path / "d.parquet").exists()
 
 
 def test_reproduce_stops_on_sigint(tmp_path):
-    rc, dt, err = _interrupt_after_start(["reproduce", "all", "--tiny", "--out", "rep"], tmp_path, work_s=2.0)
+    rc, dt, err = _interrupt_after_start(["reproduce", "all", "--tiny", "--out", "rep"], tmp_path,
+                                         "all experiments", work_s=1.0)
     _check(rc, dt, err, tmp_path)
     assert "re-run the same command to resume" in err.strip().splitlines()[-1]
 

@@ -41,13 +41,16 @@ def progress(*columns: Any, transient: bool = True, quiet: bool = False):
 
 
 class PlainProgress:
-    """rich.progress.Progress's ``add_task`` / ``update`` / ``advance`` for logs: one line when a task starts,
-    one every ``interval`` seconds (from a timer thread, so a long step still shows the job is alive) and one
-    when a task completes. ``stream=None`` prints nothing."""
+    """rich.progress.Progress's ``add_task`` / ``update`` / ``advance`` for logs: a task that is still running
+    after ``first`` seconds gets a line, then one every ``interval`` seconds (from a timer thread, so a long
+    step still shows the job is alive), and a last one when it completes. Tasks shorter than ``first``
+    print nothing. ``stream=None`` prints nothing at all."""
 
-    def __init__(self, stream: TextIO | None = sys.stderr, interval: float = PLAIN_INTERVAL) -> None:
+    def __init__(self, stream: TextIO | None = sys.stderr, interval: float = PLAIN_INTERVAL,
+                 first: float = 1.0) -> None:
         self._stream = stream
         self._interval = float(interval)
+        self._first = float(first)
         self._tasks: dict[int, dict[str, Any]] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -77,8 +80,8 @@ class PlainProgress:
     def add_task(self, description: str, total: float | None = None, **_: Any) -> int:
         with self._lock:
             tid = len(self._tasks)
-            self._tasks[tid] = {"description": description, "total": total, "completed": 0.0, "done": False}
-        self._line(tid, "started")
+            self._tasks[tid] = {"description": description, "total": total, "completed": 0.0, "done": False,
+                                "start": time.monotonic(), "printed": None}
         return tid
 
     def update(self, task_id: int, *, advance: float | None = None, completed: float | None = None,
@@ -96,8 +99,9 @@ class PlainProgress:
             finished = t["total"] is not None and t["completed"] >= t["total"] and not t["done"]
             if finished:
                 t["done"] = True
-        if finished:
-            self._line(task_id, "done")
+            announce = finished and t["printed"] is not None
+        if announce:
+            self._line(task_id, " done")
 
     def advance(self, task_id: int, advance: float = 1) -> None:
         self.update(task_id, advance=advance)
@@ -108,25 +112,29 @@ class PlainProgress:
 
     # --------------------------------------------------------------------------------- output
     def _tick(self) -> None:
-        while not self._stop.wait(self._interval):
+        while not self._stop.wait(min(0.2, self._first, self._interval)):
+            now = time.monotonic()
             with self._lock:
-                live = [tid for tid, t in self._tasks.items() if not t["done"]]
-            for tid in live:
+                due = [tid for tid, t in self._tasks.items() if not t["done"] and (
+                    now - t["start"] >= self._first if t["printed"] is None else now - t["printed"] >= self._interval)]
+            for tid in due:
                 self._line(tid, "")
 
-    def _line(self, task_id: int, event: str) -> None:
+    def _line(self, task_id: int, suffix: str) -> None:
         if self._stream is None:
             return
         with self._lock:
             t = self._tasks.get(task_id)
             if t is None:
                 return
+            now = time.monotonic()
+            t["printed"] = now
             total, done = t["total"], t["completed"]
             count = f"{done:,.0f}/{total:,.0f} ({100 * done / total:.0f} %)" if total else f"{done:,.0f}"
-            el = int(time.monotonic() - self._t0)
-            text = f"[{el // 3600}:{el // 60 % 60:02d}:{el % 60:02d}] {t['description']}: {count}"
+            el = int(now - self._t0)
+            text = f"[{el // 3600}:{el // 60 % 60:02d}:{el % 60:02d}] {t['description']}: {count}{suffix}\n"
         try:
-            self._stream.write(text + (f" {event}" if event else "") + "\n")
+            self._stream.write(text)
             self._stream.flush()
         except (OSError, ValueError):  # a closed or broken log must not stop the job
             pass
