@@ -46,6 +46,6 @@ def test_version_and_bare_command(monkeypatch, capsys):
     code, out, err = run(monkeypatch, capsys, "--version")
     assert (code, out.strip(), err) == (0, f"iklearn {iklearn.__version__}", "")
     code, out, err = run(monkeypatch, capsys)
-    assert code == 0 and "Usage:" in out and "Commands" in out and "error" not in out + err
+    assert code == 0 and "Usage:" in out and "Commands" in out and "error:" not in out + err
     code, out, err = run(monkeypatch, capsys, "data")
     assert code == 0 and "generate" in out and err == ""
