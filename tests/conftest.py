@@ -1,4 +1,5 @@
-"""Shared test fixtures: ``cli`` (one CLI call) and ``tiny_report`` (one ``reproduce all --tiny`` per session)."""
+"""Shared test fixtures: ``cli`` (one CLI call), ``tiny_report`` (one ``reproduce all --tiny`` per session) and
+``child_env`` (the environment of a child interpreter running this checkout)."""
 
 from __future__ import annotations
 
@@ -66,3 +67,12 @@ def tiny_report(tmp_path_factory) -> TinyRun:
             record.write_text(json.dumps({"exit_code": code, "seconds": time.perf_counter() - t0}))
         info = json.loads(record.read_text())
     return TinyRun(out, info["exit_code"], info["seconds"])
+
+
+@pytest.fixture
+def child_env() -> dict[str, str]:
+    """Environment for a child interpreter that imports this checkout's ``iklearn`` whatever its cwd."""
+    import iklearn
+
+    src = str(Path(iklearn.__file__).resolve().parents[1])
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([src, *filter(None, [os.environ.get("PYTHONPATH")])])}

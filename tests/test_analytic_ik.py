@@ -70,10 +70,11 @@ def test_solver_nearest_to_seed_within_limits_and_unreachable():
 def test_refuses_other_arms_and_bad_poses():
     with pytest.raises(IKLearnError, match="no UR DH table"):
         URAnalyticIK(load_robot("puma560"))
-    tool = np.eye(4)
-    tool[2, 3] = 0.1
-    with pytest.raises(ModelMismatchError, match="does not match"):
-        URAnalyticIK(load_robot("ur5").with_tool(tool))
+    with pytest.raises(ModelMismatchError, match="does not match"):  # another arm, whatever the offsets
+        URAnalyticIK(load_robot("puma560"), UR_PARAMETERS["ur5"])
+    with pytest.raises(ModelMismatchError, match="does not match"):  # a UR5 with a joint offset
+        a, d, alpha = UR_PARAMETERS["ur5"].dh()
+        URAnalyticIK(from_dh(a=a, d=d, alpha=alpha, theta_offset=[0, 0.3, 0, 0, 0, 0], name="ur5"))
     with pytest.raises(IKLearnError):
         ur_ik_all(np.full((3, 7), np.nan), UR_PARAMETERS["ur5"])
 
@@ -88,3 +89,42 @@ def test_through_solve():
     assert r.success.all() and r.position_error.max() < 1e-9
     with pytest.raises(IKLearnError, match="position-only"):
         iklearn.solve("ur5", P, method="analytic", position_only=True)
+
+
+def _stock_ur5_urdf():
+    import importlib.metadata
+    from pathlib import Path
+
+    try:
+        dist = importlib.metadata.distribution("example-robot-data")
+    except importlib.metadata.PackageNotFoundError:
+        pytest.skip("example-robot-data is not installed: pip install 'iklearn[oracle]'")
+    p = Path(str(dist.locate_file("cmeel.prefix/share/example-robot-data/robots/ur_description/urdf/ur5_robot.urdf")))
+    if not p.is_file():
+        pytest.skip("ur5_robot.urdf not found in the example-robot-data wheel")
+    return p
+
+
+def test_fixed_base_and_tool_offsets_are_fitted():
+    """The closed form takes a UR arm mounted with any fixed base and tool transforms: the built-in UR5 with a
+    tool, and the stock ur5_robot.urdf from base_link to tool0 (its base is the DH base turned by pi)."""
+    from scipy.spatial.transform import Rotation
+
+    base = np.eye(4)
+    base[:3, :3] = Rotation.from_euler("xyz", [0.2, -0.4, 2.0]).as_matrix()
+    base[:3, 3] = [0.3, -0.1, 0.7]
+    tool = np.eye(4)
+    tool[:3, :3] = Rotation.from_euler("zyx", [0.5, 0.1, -1.0]).as_matrix()
+    tool[:3, 3] = [0.0, 0.02, 0.15]
+    a, d, alpha = UR_PARAMETERS["ur5"].dh()
+    mounted = from_dh(a=a, d=d, alpha=alpha, base=base, tool=tool, lower=[-2 * np.pi] * 6, upper=[2 * np.pi] * 6,
+                      name="ur5")
+    for chain in (mounted, load_robot(_stock_ur5_urdf(), "base_link", "tool0")):
+        s = URAnalyticIK(chain)
+        q = np.random.default_rng(11).uniform(-np.pi, np.pi, (100, 6))
+        r = s.solve(fk(chain, q), q0=q + 0.01)
+        assert r.success.all() and r.position_error.max() < 1e-9 and r.rotation_error.max() < 1e-8
+        assert np.abs(_wrap(r.q - q)).max() < 1e-7
+        qa, valid = s.solve_all(fk(chain, q))
+        pe, re = pose_error(fk(chain, qa[valid]), np.repeat(fk(chain, q), valid.sum(1), axis=0))
+        assert valid.sum(1).min() >= 2 and pe.max() < 1e-9 and re.max() < 1e-8

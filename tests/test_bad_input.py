@@ -171,7 +171,7 @@ CASES = {
     "unknown-method": ("solve --robot panda --targets {d}/poses.csv --out {d}/s.csv --method magic",
                        "unknown IK method"),
     "bad-tolerance": ("solve --robot panda --targets {d}/poses.csv --out {d}/s.csv --tol-position -1",
-                      "tolerances must be positive"),
+                      "--tol-position must be a finite number > 0"),
 }
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import sys
 import time
 
 from iklearn.cli._output import PlainProgress
@@ -28,24 +27,12 @@ def test_plain_progress_lines_for_logs():
         assert p._thread is None
 
 
-def run(monkeypatch, capsys, *args):
-    from iklearn.cli import main
-
-    monkeypatch.setattr(sys, "argv", ["iklearn", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    return (code, *capsys.readouterr())
-
-
-def test_version_and_bare_command(monkeypatch, capsys):
+def test_version_and_bare_command(cli):
     import iklearn
 
-    code, out, err = run(monkeypatch, capsys, "--version")
+    code, out, err = cli("--version")
     assert (code, out.strip(), err) == (0, f"iklearn {iklearn.__version__}", "")
-    code, out, err = run(monkeypatch, capsys)
+    code, out, err = cli()
     assert code == 0 and "Usage:" in out and "Commands" in out and "error:" not in out + err
-    code, out, err = run(monkeypatch, capsys, "data")
+    code, out, err = cli("data")
     assert code == 0 and "generate" in out and err == ""

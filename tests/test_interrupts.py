@@ -9,7 +9,6 @@ two slices; the exit then skips module teardown.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -26,17 +25,13 @@ ENTRY = "import sys; from iklearn.cli import main; main()"
 LIMIT_S = 2.0
 
 
-def _interrupt_after_start(args: list[str], cwd: Path, marker: str, *, work_s: float = 0.5,
+def _interrupt_after_start(args: list[str], cwd: Path, marker: str, env: dict[str, str], *, work_s: float = 0.5,
                            startup_s: float = 180.0) -> tuple[int, float, str]:
     """Run ``iklearn args``; once stderr shows ``marker``, wait ``work_s``, send SIGINT.
 
     Returns (exit status, seconds from SIGINT to exit, stderr). The process is killed if it outlives the test.
     """
-    import iklearn
-
-    src = str(Path(iklearn.__file__).resolve().parents[1])  # this checkout's code, whatever the cwd
-    env = {**os.environ, "PYTHONUNBUFFERED": "1",
-           "PYTHONPATH": os.pathsep.join([src, *filter(None, [os.environ.get("PYTHONPATH")])])}
+    env = {**env, "PYTHONUNBUFFERED": "1"}
     p = subprocess.Popen([sys.executable, "-c", ENTRY, *args], cwd=cwd, env=env, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
     lines: list[str] = []
@@ -76,25 +71,25 @@ def _check(rc: int, dt: float, err: str, tmp_path: Path) -> None:
     assert not left, f"temporary files left behind: {left}"
 
 
-def test_solve_of_10000_unreachable_targets_stops_on_sigint(tmp_path):
+def test_solve_of_10000_unreachable_targets_stops_on_sigint(tmp_path, child_env):
     rows = "\n".join(f"{5 + 1e-4 * i},0,0.5,0,0,0,1" for i in range(10_000))
     (tmp_path / "far.csv").write_text("x,y,z,qx,qy,qz,qw\n" + rows + "\n")
     rc, dt, err = _interrupt_after_start(["solve", "--robot", "panda", "--targets", "far.csv", "--out", "s.csv"],
-                                         tmp_path, "solving 10,000 targets")
+                                         tmp_path, "solving 10,000 targets", child_env)
     _check(rc, dt, err, tmp_path)
     assert not (tmp_path / "s.csv").exists()
 
 
-def test_data_generate_stops_on_sigint(tmp_path):
+def test_data_generate_stops_on_sigint(tmp_path, child_env):
     rc, dt, err = _interrupt_after_start(["data", "generate", "--robot", "panda", "--n", "3000000",
-                                          "--out", "d.parquet"], tmp_path, "generating dataset")
+                                          "--out", "d.parquet"], tmp_path, "generating dataset", child_env)
     _check(rc, dt, err, tmp_path)
     assert not (tmp_path / "d.parquet").exists()
 
 
-def test_reproduce_stops_on_sigint(tmp_path):
+def test_reproduce_stops_on_sigint(tmp_path, child_env):
     rc, dt, err = _interrupt_after_start(["reproduce", "all", "--tiny", "--out", "rep"], tmp_path,
-                                         "all experiments", work_s=1.0)
+                                         "all experiments", child_env, work_s=1.0)
     _check(rc, dt, err, tmp_path)
     assert "re-run the same command to resume" in err.strip().splitlines()[-1]
 

@@ -1,10 +1,24 @@
-"""Shape and finiteness checks for public entry points (never ``assert`` on user input)."""
+"""Checks for public entry points (never ``assert`` on user input): shapes and finiteness of arrays, ranges of
+numbers, and sizes against the memory and disk there are, before anything is allocated.
+
+Every check takes the name as the caller spells it (``seed`` in Python, ``--seed`` at the command line), so
+the message names what the user typed.
+"""
 
 from __future__ import annotations
 
+import os
+import shutil
+from pathlib import Path
+
 import numpy as np
 
-from iklearn.errors import NonFiniteError, ShapeError
+from iklearn.errors import NonFiniteError, OutOfRangeError, ShapeError, TooLargeError
+
+#: seeds are stored as unsigned 32-bit integers in metadata and mixed into 64-bit streams
+SEED_MAX = 2**32 - 1
+#: share of the available memory / free disk one request may take
+_SHARE = 0.8
 
 
 def as_batch(x, width: int | None, name: str, *, allow_empty: bool = True) -> tuple[np.ndarray, bool]:
@@ -43,7 +57,10 @@ def as_poses(x, name: str = "targets") -> tuple[np.ndarray, bool]:
     """
     from iklearn.kinematics.pose import pose7_to_matrix
 
-    a = np.asarray(x, dtype=np.float64)
+    try:
+        a = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ShapeError(f"{name} must be numeric poses (N, 7) or (N, 4, 4), got {type(x).__name__}") from None
     if a.ndim in (2, 3) and a.shape[-2:] == (4, 4):
         single = a.ndim == 2
         m = a[None] if single else a
@@ -56,11 +73,121 @@ def as_poses(x, name: str = "targets") -> tuple[np.ndarray, bool]:
             raise ShapeError(f"{name}: rotation block is not orthonormal (max |R^T R - I| = {err:.2e})")
         return np.ascontiguousarray(m), single
     p, single = as_batch(x, 7, name)
-    n = np.linalg.norm(p[:, 3:], axis=1)
-    bad = np.flatnonzero((n < 0.9) | (n > 1.1))
-    if bad.size:
-        raise ShapeError(
-            f"{name}: quaternion (qx,qy,qz,qw) of row {int(bad[0])} has norm {n[bad[0]]:.3g}; "
-            "expected a unit quaternion (norms within 10% of 1 are normalised)"
-        )
+    bad = first_bad_quaternion(p[:, 3:])
+    if bad is not None:
+        raise ShapeError(f"{name}[{bad[0]}]: {QUATERNION_NORM.format(norm=bad[1])}")
     return pose7_to_matrix(p), single
+
+
+#: the message for a quaternion whose norm is far from 1 (``{norm}`` filled in)
+QUATERNION_NORM = ("quaternion (qx, qy, qz, qw) has norm {norm:.3g}; expected a unit quaternion (norms within 10% "
+                   "of 1 are normalised; a norm far from 1 most likely means the columns are swapped)")
+
+
+def first_bad_quaternion(q: np.ndarray) -> tuple[int, float] | None:
+    """``(row, norm)`` of the first quaternion ``(N, 4)`` whose norm lies outside [0.9, 1.1], else None."""
+    n = np.linalg.norm(q, axis=1)
+    bad = np.flatnonzero((n < 0.9) | (n > 1.1))
+    return (int(bad[0]), float(n[bad[0]])) if bad.size else None
+
+
+# ----------------------------------------------------------------------------------------------- numbers
+def _range_text(low, high, low_open: bool) -> str:
+    lo = None if low is None else f"{'>' if low_open else '>='} {low:,}" if isinstance(low, int) else (
+        f"{'>' if low_open else '>='} {low:g}")
+    hi = None if high is None else (f"<= {high:,}" if isinstance(high, int) else f"<= {high:g}")
+    if lo and hi and not low_open:
+        return f"between {low:,} and {high:,}" if isinstance(low, int) else f"between {low:g} and {high:g}"
+    return " and ".join(x for x in (lo, hi) if x)
+
+
+def check_number(value, name: str, *, low: float | None = None, high: float | None = None,
+                 low_open: bool = False, integer: bool = False):
+    """Return ``value`` as an int (``integer``) or a finite float after checking its range.
+
+    ``low`` / ``high`` bound it (``low_open``: strictly above ``low``). NaN, inf, a non-number, or a float
+    with a fraction where an integer is needed raise :class:`~iklearn.errors.OutOfRangeError` naming ``name``.
+    """
+    kind = "an integer" if integer else "a finite number"
+    rng = _range_text(low, high, low_open)
+    want = f"{name} must be {kind}" + (f" {rng}" if rng else "")
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise OutOfRangeError(f"{want}, got {value!r}")
+    if not np.isfinite(value):
+        raise OutOfRangeError(f"{want}, got {float(value)}")
+    if integer:
+        if not float(value).is_integer():
+            raise OutOfRangeError(f"{want}, got {value!r}")
+        value = int(value)
+    else:
+        value = float(value)
+    if (low is not None and (value < low or (low_open and value == low))) or (high is not None and value > high):
+        raise OutOfRangeError(f"{want}, got {value:,}" if integer else f"{want}, got {value:g}")
+    return value
+
+
+def check_seed(seed, name: str = "seed") -> int:
+    """A seed: an integer between 0 and :data:`SEED_MAX`."""
+    return check_number(seed, name, low=0, high=SEED_MAX, integer=True)
+
+
+# ----------------------------------------------------------------------------------------------- sizes
+def _bytes(n: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB", "TB", "PB"):
+        if n < 1000 or unit == "PB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} PB"  # pragma: no cover
+
+
+def available_memory() -> int | None:
+    """Bytes of memory this process may still use: the kernel's MemAvailable, capped by a cgroup limit;
+    None where neither can be read."""
+    avail = None
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    avail = int(line.split()[1]) * 1024
+                    break
+    except (OSError, ValueError):
+        try:
+            avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, AttributeError):
+            avail = None
+    try:  # a container's own limit (cgroup v2)
+        cg = Path("/sys/fs/cgroup")
+        limit = (cg / "memory.max").read_text().strip()
+        if limit != "max":
+            free = int(limit) - int((cg / "memory.current").read_text())
+            avail = free if avail is None else min(avail, free)
+    except (OSError, ValueError):
+        pass
+    return avail
+
+
+def check_memory(count: int, bytes_each: float, name: str, what: str) -> None:
+    """Refuse ``count`` items of ``bytes_each`` bytes when they would not fit in the available memory.
+
+    Raises :class:`~iklearn.errors.TooLargeError` naming ``name`` (the option), the need, what is available
+    and the largest ``count`` that fits.
+    """
+    avail = available_memory()
+    need = float(count) * bytes_each
+    if avail is not None and need > _SHARE * avail:
+        most = int(_SHARE * avail // bytes_each)
+        raise TooLargeError(f"{name} {count:,} needs about {_bytes(need)} of memory for {what}, but "
+                            f"{_bytes(avail)} is available; use {name} {most:,} or less")
+
+
+def check_disk(count: int, bytes_each: float, name: str, what: str, directory: str | os.PathLike) -> None:
+    """Refuse ``count`` items of ``bytes_each`` bytes when they would not fit on the disk of ``directory``."""
+    try:
+        free = shutil.disk_usage(directory).free
+    except OSError:
+        return
+    need = float(count) * bytes_each
+    if need > _SHARE * free:
+        most = int(_SHARE * free // bytes_each)
+        raise TooLargeError(f"{name} {count:,} would write about {_bytes(need)} for {what}, but {directory} "
+                            f"has {_bytes(free)} free; use {name} {most:,} or less")

@@ -46,6 +46,15 @@ class DataFormatError(IKLearnError, ValueError):
     """A data file (CSV, Parquet) lacks columns, is from elsewhere or from a newer format."""
 
 
+class OutOfRangeError(IKLearnError, ValueError):
+    """A number is NaN or inf, out of its range, or not an integer where one is needed (a negative seed,
+    a NaN tolerance, a negative timeout, zero bins); the message names the option and its range."""
+
+
+class TooLargeError(IKLearnError, ValueError):
+    """A request would need more memory or disk than there is; the message names the option and the limit."""
+
+
 class OutputPathError(IKLearnError, OSError):
     """An output path cannot be written."""
 

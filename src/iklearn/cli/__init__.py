@@ -90,11 +90,14 @@ def main() -> None:
     with 2; Ctrl-C prints one ``interrupted`` line (with how to resume, where a command says so) and exits
     with 130; no traceback either way. Bare ``iklearn`` prints the help and exits with 0.
     """
-    from iklearn.cli._output import interrupt_message
+    from iklearn.cli._output import interrupt_message, stop_announcing
     from iklearn.errors import IKLearnError
 
     try:
-        rc = app(standalone_mode=False)
+        try:
+            rc = app(standalone_mode=False)
+        finally:
+            stop_announcing()
     except IKLearnError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)

@@ -151,19 +151,21 @@ def interrupt_message() -> str:
     return "interrupted" + (f"; {_interrupt_note}" if _interrupt_note else "")
 
 
-_compile_noted = False
+_compile_note = None  # the numba listener while a command runs
 
 
 def announce_compilation() -> None:
-    """Print one line on stderr the first time numba compiles a kernel in this process (a cache miss; the
-    compiled kernels are cached on disk, so later runs start at once)."""
+    """Until :func:`stop_announcing`, print one line on stderr the first time numba compiles a kernel (a
+    cache miss: compiled kernels are cached on disk, so later runs start at once)."""
+    global _compile_note
     from numba.core import event
 
     class _Note(event.Listener):
+        said = False
+
         def on_start(self, ev) -> None:
-            global _compile_noted
-            if not _compile_noted:
-                _compile_noted = True
+            if not self.said:
+                self.said = True
                 sys.stderr.write("note: compiling numerical kernels on first use (up to a minute, once; "
                                  "cached afterwards)\n")
                 sys.stderr.flush()
@@ -171,6 +173,16 @@ def announce_compilation() -> None:
         def on_end(self, ev) -> None:
             pass
 
-    if not getattr(announce_compilation, "_done", False):
-        event.register("numba:compile", _Note())
-        announce_compilation._done = True  # type: ignore[attr-defined]
+    if _compile_note is None:
+        _compile_note = _Note()
+        event.register("numba:compile", _compile_note)
+
+
+def stop_announcing() -> None:
+    """Remove the listener of :func:`announce_compilation` (a no-op when there is none)."""
+    global _compile_note
+    if _compile_note is not None:
+        from numba.core import event
+
+        event.unregister("numba:compile", _compile_note)
+        _compile_note = None

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from iklearn.cli._options import COUNT, POSITIVE, seed_option
+
 # before numba's OpenMP runtime loads: idle spinning threads would slow the threaded peers
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
@@ -19,21 +21,22 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
         robot: str = typer.Option("panda", "--robot", help="built-in robot name or URDF path"),
         base: str = typer.Option(None, "--base", help="base link (URDF only)"),
         tip: str = typer.Option(None, "--tip", help="tip link (URDF only)"),
-        n: int = typer.Option(1000, "--n", help="number of random reachable targets"),
-        seed: int = typer.Option(0, "--seed", help="seed of the targets, seeds and restarts"),
+        n: int = typer.Option(1000, "--n", help="number of random reachable targets", callback=COUNT),
+        seed: int = seed_option("seed of the targets, seeds and restarts"),
         out: Path = typer.Option(Path("results") / "bench_ik.json", "--out", help="JSON file for the figures"),
         solvers: str = typer.Option("ours,tracik,optik", "--solvers",
                                     help="comma-separated: ours, tracik, optik, pybullet (missing peers skipped)"),
-        peer_timeout: float = typer.Option(0.02, "--peer-timeout", help="per-target budget of TRAC-IK/OptIK (s)"),
+        peer_timeout: float = typer.Option(0.02, "--peer-timeout", help="per-target budget of TRAC-IK/OptIK (s, > 0)",
+                                           callback=POSITIVE),
     ) -> None:
         """Success at 1e-4 m / 1e-3 rad and 1e-3 m / 1e-2 rad, median / p95 time per target, batched throughput."""
         from rich.table import Table
 
-        from iklearn.cli._output import console, progress
-
         from iklearn._io import check_writable
+        from iklearn._validate import check_memory
+        from iklearn.cli._output import console, progress
         from iklearn.errors import IKLearnError
-        from iklearn.evaluation.ik_benchmark import SOLVER_NAMES, IKBenchmarkResult, run_ik_benchmark
+        from iklearn.evaluation.ik_benchmark import BYTES_PER_TARGET, SOLVER_NAMES, IKBenchmarkResult, run_ik_benchmark
         from iklearn.evaluation.record import machine_info, save_json
         from iklearn.solvers.peers import available_peers
 
@@ -47,7 +50,8 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
         names = [s for s in names if s in have]
         if skipped:
             con.print(f"[yellow]not installed, skipped: {', '.join(skipped)} (pip install 'iklearn[peers]')[/yellow]")
-        check_writable(out)
+        check_writable(out, make_parents=True)  # the default results/ may not exist yet
+        check_memory(n, BYTES_PER_TARGET * (1 + len(names)), "--n", "the targets and their results")
         with progress() as bar:
             res = run_ik_benchmark(robot, n, seed=seed, solvers=names, base_link=base, tip_link=tip,
                                    peer_timeout=peer_timeout, progress=bar)

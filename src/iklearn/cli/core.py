@@ -47,14 +47,21 @@ def _parse_q(text: str, dof: int) -> np.ndarray:
     return q
 
 
-def robots(name: Optional[str] = typer.Argument(None, help="show one robot: joints, limits, named poses")) -> None:
-    """List the built-in robots, or show one (a name or a URDF path)."""
-    from rich.console import Console
+def robots(
+    name: Optional[str] = typer.Argument(None, help="show one robot: joints, limits, named poses"),
+    base: Optional[str] = typer.Option(None, "--base", help="base link (URDF)"),
+    tip: Optional[str] = typer.Option(None, "--tip", help="tip link (URDF)"),
+) -> None:
+    """List the built-in robots, or show one (a name or a URDF path, with --base/--tip for a URDF)."""
     from rich.table import Table
 
+    from iklearn.cli._output import console
     from iklearn.robot import list_robots, load_robot
 
-    con = Console()
+    con = console()
+    if name is None and (base is not None or tip is not None):
+        raise IKLearnError("--base/--tip choose links of one robot; give its URDF path, e.g. iklearn robots arm.urdf "
+                           "--tip tool0")
     if name is None:
         t = Table(title="built-in robots")
         for c in ("name", "dof", "base", "tip", "reach (m)", "named poses"):
@@ -64,7 +71,7 @@ def robots(name: Optional[str] = typer.Argument(None, help="show one robot: join
             t.add_row(nm, str(ch.dof), ch.base_link, ch.tip_link, f"{ch.reach():.3f}", ", ".join(ch.named_poses))
         con.print(t)
         return
-    ch = load_robot(name)
+    ch = load_robot(name, base, tip)
     con.print(f"[bold]{ch.name}[/bold]: {ch.dof} joints, {ch.base_link} -> {ch.tip_link}, reach <= {ch.reach():.3f} m")
     t = Table()
     for c in ("#", "joint", "type", "lower", "upper"):

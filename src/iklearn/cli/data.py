@@ -8,6 +8,9 @@ from typing import Iterator, Optional
 
 import typer
 
+from iklearn.cli._options import BINS, COUNT, seed_option
+from iklearn.cli.core import ROBOT_HELP
+
 
 def _labels(text: str) -> tuple[str, ...]:
     return tuple(x.strip() for x in text.split(",") if x.strip()) if text else ()
@@ -27,17 +30,42 @@ def _warnings_as_lines() -> Iterator[None]:
         yield
 
 
+def _thresholds(text: Optional[str]) -> Optional[tuple[float, float]]:
+    from iklearn.data.sampling import DataArgumentError
+
+    if not text:
+        return None
+    want = f"--thresholds must be two numbers 't_low,t_high' with 0 <= t_low <= t_high <= 1, got {text!r}"
+    try:
+        th = tuple(float(x) for x in text.split(","))
+    except ValueError:
+        raise DataArgumentError(want) from None
+    if len(th) != 2 or not all(0.0 <= t <= 1.0 for t in th) or th[0] > th[1]:  # NaN fails the range too
+        raise DataArgumentError(want)
+    return th  # type: ignore[return-value]
+
+
+def _chunk_bytes(dof: int) -> int:
+    """Peak bytes per sample while a chunk is computed: joints, transform, Jacobian and its SVD copy, pose and
+    metrics, twice over for temporaries."""
+    return 2 * (8 * (3 * dof) + 128 + 2 * 48 * dof + 56 + 32)
+
+
 def generate(
-    robot: str = typer.Option(..., "--robot", help="built-in robot name or URDF path"),
-    n: int = typer.Option(..., "--n", help="number of reachable samples"),
+    robot: str = typer.Option(..., "--robot", help=ROBOT_HELP),
+    n: int = typer.Option(..., "--n", help="number of reachable samples", callback=COUNT),
     out: Path = typer.Option(..., "--out", help="output dataset directory (Parquet parts + _manifest.json); "
                              "its parent must exist"),
+    base: Optional[str] = typer.Option(None, "--base", help="base link (URDF)"),
+    tip: Optional[str] = typer.Option(None, "--tip", help="tip link (URDF)"),
     labels: str = typer.Option("", "--labels", help="comma-separated: conditioning,unreachable"),
     sampler: str = typer.Option("uniform", "--sampler", help="uniform | lhs | sobol"),
-    seed: int = typer.Option(0, "--seed"),
-    chunk_size: int = typer.Option(100_000, "--chunk-size"),
-    n_unreachable: Optional[int] = typer.Option(None, "--n-unreachable", help="default n // 4"),
-    thresholds: Optional[str] = typer.Option(None, "--thresholds", help="fixed 't_low,t_high' on 1/kappa"),
+    seed: int = seed_option(),
+    chunk_size: int = typer.Option(100_000, "--chunk-size", help="samples per chunk", callback=COUNT),
+    n_unreachable: Optional[int] = typer.Option(None, "--n-unreachable", callback=COUNT,
+                                                help="unreachable poses with --labels unreachable (default n // 4)"),
+    thresholds: Optional[str] = typer.Option(None, "--thresholds",
+                                             help="fixed 't_low,t_high' on 1/kappa with --labels conditioning"),
     resume: bool = typer.Option(False, "--resume", help="continue an interrupted run from <out>.partial/"),
     fresh: bool = typer.Option(False, "--fresh", help="discard an interrupted run in <out>.partial/"),
     engine: str = typer.Option("local", "--engine", help="local (this process) or ray (chunks as Ray tasks)"),
@@ -46,20 +74,29 @@ def generate(
     quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
 ) -> None:
     """Generate a dataset (q, pose, Jacobian, metrics, labels), streamed to a directory of Parquet parts."""
+    from iklearn._validate import check_disk, check_memory
     from iklearn.cli._output import progress
+    from iklearn.data import storage
     from iklearn.data.generate import write_dataset
+    from iklearn.data.parts import check_output
     from iklearn.data.sampling import DataArgumentError
+    from iklearn.robot import load_robot
 
-    th = None
-    if thresholds:
-        try:
-            th = tuple(float(x) for x in thresholds.split(","))
-        except ValueError:
-            raise DataArgumentError(f"--thresholds must be two numbers 't_low,t_high', got {thresholds!r}") from None
-        if len(th) != 2:
-            raise DataArgumentError(f"--thresholds must be two numbers 't_low,t_high', got {thresholds!r}")
+    kinds = _labels(labels)
+    if n_unreachable is not None and "unreachable" not in kinds:
+        raise DataArgumentError("--n-unreachable needs --labels unreachable (it is the number of unreachable poses)")
+    th = _thresholds(thresholds)
+    if th is not None and "conditioning" not in kinds:
+        raise DataArgumentError("--thresholds needs --labels conditioning (they split its classes)")
+    chain = load_robot(robot, base, tip)
+    check_output(out)
+    n_unr = (max(1, n // 4) if n_unreachable is None else n_unreachable) if "unreachable" in kinds else 0
+    row = 8 * (len(storage.q_columns(chain.dof)) + len(storage.POSE_COLUMNS)
+               + len(storage.jacobian_columns(chain.dof)) + len(storage.METRIC_COLUMNS) + 2)
+    check_disk(n + n_unr, row, "--n", "the dataset", out.parent if str(out.parent) else ".")
+    check_memory(chunk_size, _chunk_bytes(chain.dof), "--chunk-size", "one chunk")
     with _warnings_as_lines(), progress(quiet=quiet) as bar:
-        m = write_dataset(robot, n, out, sampler=sampler, seed=seed, labels=_labels(labels), chunk_size=chunk_size,
+        m = write_dataset(chain, n, out, sampler=sampler, seed=seed, labels=kinds, chunk_size=chunk_size,
                           progress=bar, resume=resume, fresh=fresh, thresholds=th,
                           n_unreachable=n_unreachable, engine=engine, address=address)
     n_unr = 0 if m.unreachable is None else m.unreachable.rows
@@ -90,19 +127,26 @@ def info(path: Path = typer.Argument(..., help="dataset directory (or a single-f
 
 
 def workspace(
-    robot: str = typer.Option(..., "--robot", help="built-in robot name or URDF path"),
+    robot: str = typer.Option(..., "--robot", help=ROBOT_HELP),
     out: Path = typer.Option(..., "--out", help="output PNG"),
-    n: int = typer.Option(200_000, "--n", help="sampled configurations"),
+    base: Optional[str] = typer.Option(None, "--base", help="base link (URDF)"),
+    tip: Optional[str] = typer.Option(None, "--tip", help="tip link (URDF)"),
+    n: int = typer.Option(200_000, "--n", help="sampled configurations", callback=COUNT),
     metric: str = typer.Option("inverse_condition", "--metric", help="yoshikawa | inverse_condition | isotropy"),
     planes: str = typer.Option("xy,xz", "--planes", help="comma-separated slices among xy, xz, yz"),
-    bins: int = typer.Option(80, "--bins"),
-    seed: int = typer.Option(0, "--seed"),
+    bins: int = typer.Option(80, "--bins", help="cells per axis of a slice (2 .. 1000)", callback=BINS),
+    seed: int = seed_option(),
 ) -> None:
     """Draw reachable-workspace and manipulability maps (slices and a 3-D point cloud) as a PNG."""
+    from iklearn._io import check_writable
+    from iklearn._validate import check_memory
+    from iklearn.data.workspace import SAMPLE_BYTES
     from iklearn.evaluation.plotting import plot_workspace
     from iklearn.robot import load_robot
 
-    chain = load_robot(robot)
+    chain = load_robot(robot, base, tip)
+    check_writable(out)
+    check_memory(n, SAMPLE_BYTES, "--n", "the workspace samples")
     p = plot_workspace(chain, out, n=n, seed=seed, metric=metric, planes=tuple(_labels(planes)), bins=bins)
     typer.echo(f"wrote {p}")
 

@@ -8,6 +8,7 @@ from typing import Optional
 
 import typer
 
+from iklearn.cli._options import SEED
 from iklearn.experiments import EXPERIMENTS
 
 
@@ -94,7 +95,7 @@ def _make_command(name: str, modpath: str):
         quick: bool = typer.Option(False, "--quick", help="quick size (default)"),
         full: bool = typer.Option(False, "--full", help="the paper's scale"),
         tiny: bool = typer.Option(False, "--tiny", help="seconds-long smoke size"),
-        seed: Optional[int] = typer.Option(None, "--seed", help="random seed (default 0)"),
+        seed: Optional[int] = typer.Option(None, "--seed", help="random seed (default 0)", callback=SEED),
         seeds: Optional[str] = typer.Option(None, "--seeds", help=SEEDS_HELP),
         engine: str = typer.Option("local", "--engine", help=ENGINE_HELP),
         address: Optional[str] = typer.Option(None, "--address", help=ADDRESS_HELP),
@@ -135,7 +136,7 @@ def reproduce_all(
     quick: bool = typer.Option(False, "--quick", help="quick size, ~10 min on 2 cores (default)"),
     full: bool = typer.Option(False, "--full", help="the papers' scale (hours)"),
     tiny: bool = typer.Option(False, "--tiny", help="seconds-long smoke size"),
-    seed: Optional[int] = typer.Option(None, "--seed", help="random seed (default 0)"),
+    seed: Optional[int] = typer.Option(None, "--seed", help="random seed (default 0)", callback=SEED),
     seeds: Optional[str] = typer.Option(None, "--seeds", help=SEEDS_HELP),
     only: str = typer.Option("", "--only", help="comma-separated experiment names (default: all)"),
     fresh: bool = typer.Option(False, "--fresh", help="ignore finished experiments and run everything again"),

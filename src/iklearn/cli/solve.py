@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, List, Optional
 
 import typer
 
+from iklearn.cli._options import POSITIVE, seed_option
 from iklearn.cli.core import ROBOT_HELP, parse_numbers
 from iklearn.errors import IKLearnError
 
@@ -63,10 +64,10 @@ def solve_cmd(
     tip: Optional[str] = typer.Option(None, "--tip", help="tip link (URDF)"),
     method: Optional[str] = typer.Option(None, "--method", help="lm, dls, sdls or analytic (closed form, UR "
                                          "arms); default lm, with --solutions the closed form where there is one"),
-    seed: int = typer.Option(0, "--seed", help="random seed"),
+    seed: int = seed_option(),
     position_only: bool = typer.Option(False, "--position-only", help="ignore the target orientation"),
-    tol_position: float = typer.Option(1e-6, "--tol-position", help="m"),
-    tol_rotation: float = typer.Option(1e-5, "--tol-rotation", help="rad"),
+    tol_position: float = typer.Option(1e-6, "--tol-position", help="m, > 0", callback=POSITIVE),
+    tol_rotation: float = typer.Option(1e-5, "--tol-rotation", help="rad, > 0", callback=POSITIVE),
     q0: Optional[str] = typer.Option(None, "--q0", help='seed of every row, or the start of a --path: "v1,v2,..." '
                                      "or a named pose (e.g. ready)"),
     seeds: Optional[Path] = typer.Option(None, "--seeds", help="CSV with columns q0..q{n-1}: one seed per target row"),

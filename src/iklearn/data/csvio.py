@@ -1,8 +1,9 @@
 """Small CSV readers and writers for poses, configurations and IK solutions (header row required).
 
 Poses have the columns ``x,y,z,qx,qy,qz,qw`` (m, scalar-last quaternion); configurations ``q0..q{n-1}``
-(rad / m). Extra columns are ignored; missing ones, non-numbers and NaN/inf raise
-:class:`~iklearn.errors.DataFormatError`. Writers are atomic (temp file + rename).
+(rad / m). Extra columns are ignored; missing or repeated ones, non-numbers and NaN/inf raise
+:class:`~iklearn.errors.DataFormatError`, naming the file line (1 = the header). A UTF-8 byte-order mark is
+skipped. Writers are atomic (temp file + rename).
 """
 
 from __future__ import annotations
@@ -20,19 +21,24 @@ from iklearn.errors import DataFormatError
 POSE_COLUMNS = ("x", "y", "z", "qx", "qy", "qz", "qw")
 
 
-def _read(path: str | os.PathLike, columns: Sequence[str]) -> np.ndarray:
+def _read(path: str | os.PathLike, columns: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """``(data (N, len(columns)), file line of each row (N,))``; blank lines are skipped."""
     p = Path(path)
     if not p.is_file():
         raise DataFormatError(f"CSV file not found: {p}")
     try:
-        with open(p, newline="", encoding="utf-8") as f:
-            rows = list(csv.reader(f))
+        with open(p, newline="", encoding="utf-8-sig") as f:  # a byte-order mark (Excel) is not part of a name
+            reader = csv.reader(f)
+            rows = [(reader.line_num, r) for r in reader if any(c.strip() for c in r)]
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise DataFormatError(f"cannot read CSV file {p}: {exc}") from None
-    rows = [r for r in rows if any(c.strip() for c in r)]
     if not rows:
         raise DataFormatError(f"{p} is empty; expected a header row with columns {','.join(columns)}")
-    header = [h.strip() for h in rows[0]]
+    header = [h.strip() for h in rows[0][1]]
+    twice = sorted({c for c in columns if header.count(c) > 1})
+    if twice:
+        raise DataFormatError(f"{p}: column(s) {','.join(twice)} appear more than once in the header; "
+                              "which one to read is ambiguous")
     missing = [c for c in columns if c not in header]
     if missing:
         raise DataFormatError(
@@ -40,25 +46,35 @@ def _read(path: str | os.PathLike, columns: Sequence[str]) -> np.ndarray:
         )
     idx = [header.index(c) for c in columns]
     out = np.empty((len(rows) - 1, len(columns)))
-    for r, row in enumerate(rows[1:]):
+    lines = np.array([ln for ln, _ in rows[1:]], dtype=np.int64)
+    for r, (ln, row) in enumerate(rows[1:]):
         try:
             out[r] = [float(row[i]) for i in idx]
         except (ValueError, IndexError):
-            raise DataFormatError(f"{p} line {r + 2}: expected numbers in columns {','.join(columns)}") from None
+            raise DataFormatError(f"{p} line {ln}: expected numbers in columns {','.join(columns)}") from None
     if out.size and not np.isfinite(out).all():
         r = int(np.argwhere(~np.isfinite(out))[0, 0])
-        raise DataFormatError(f"{p} line {r + 2}: NaN or inf")
-    return out
+        raise DataFormatError(f"{p} line {lines[r]}: NaN or inf")
+    return out, lines
 
 
 def read_poses_csv(path: str | os.PathLike) -> np.ndarray:
-    """``(N, 7)`` poses ``[x, y, z, qx, qy, qz, qw]`` from a CSV with those column names."""
-    return _read(path, POSE_COLUMNS)
+    """``(N, 7)`` poses ``[x, y, z, qx, qy, qz, qw]`` from a CSV with those column names.
+
+    A quaternion whose norm is far from 1 is refused here, naming its file line (see
+    :func:`iklearn._validate.as_poses`)."""
+    from iklearn._validate import QUATERNION_NORM, first_bad_quaternion
+
+    P, lines = _read(path, POSE_COLUMNS)
+    bad = first_bad_quaternion(P[:, 3:])
+    if bad is not None:
+        raise DataFormatError(f"{path} line {lines[bad[0]]}: {QUATERNION_NORM.format(norm=bad[1])}")
+    return P
 
 
 def read_configurations_csv(path: str | os.PathLike, dof: int) -> np.ndarray:
     """``(N, dof)`` configurations from a CSV with columns ``q0..q{dof-1}``."""
-    return _read(path, [f"q{i}" for i in range(dof)])
+    return _read(path, [f"q{i}" for i in range(dof)])[0]
 
 
 def write_csv(path: str | os.PathLike, columns: Sequence[str], data: np.ndarray, *, make_parents: bool = False) -> Path:

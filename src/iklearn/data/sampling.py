@@ -10,6 +10,7 @@ from typing import Literal
 
 import numpy as np
 
+from iklearn._validate import check_seed
 from iklearn.errors import IKLearnError
 from iklearn.robot.chain import Chain
 
@@ -50,6 +51,7 @@ def unit_samples(dof: int, n: int, method: str = "uniform", seed: int = 0, start
     """
     n = check_size(n)
     check_method(method)
+    seed = check_seed(seed)
     if method == "uniform":
         rng = np.random.default_rng(seed if start == 0 else [seed, start])
         return rng.random((n, dof))

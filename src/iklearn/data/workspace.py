@@ -14,6 +14,7 @@ from typing import Callable
 
 import numpy as np
 
+from iklearn._validate import check_number, check_seed
 from iklearn.data.sampling import DataArgumentError, check_size
 from iklearn.robot.chain import Chain
 
@@ -43,13 +44,37 @@ def _extent(chain: Chain, margin: float = 1.05) -> float:
     return margin * chain.reach()
 
 
-def sample_workspace(chain: Chain, n: int = 200_000, seed: int = 0, sampler: str = "uniform") -> dict[str, np.ndarray]:
-    """Sampled tip positions ``(n, 3)`` (key ``position``) and metrics ``(n,)`` (keys of :data:`METRICS`)."""
-    from iklearn.data.dataset import compute_samples
-    from iklearn.data.sampling import sample_joints
+#: bytes kept per workspace sample (position and four metrics, float64); the Jacobians are dropped chunk by chunk
+SAMPLE_BYTES = 8 * (3 + len(METRICS))
+#: configurations per chunk (a few hundred MB of transforms and Jacobians at a time)
+CHUNK = 250_000
+#: most cells per axis of a slice: more than a figure can show (and 1000^2 cells per map is already 8 MB)
+MAX_BINS = 1000
 
-    d = compute_samples(chain, sample_joints(chain, check_size(n), sampler, seed))
-    return {"position": d["pose"][:, :3], **{k: d[k] for k in METRICS}}
+
+def _check_bins(bins) -> int:
+    return check_number(bins, "bins", low=2, high=MAX_BINS, integer=True)
+
+
+def sample_workspace(chain: Chain, n: int = 200_000, seed: int = 0, sampler: str = "uniform") -> dict[str, np.ndarray]:
+    """Sampled tip positions ``(n, 3)`` (key ``position``) and metrics ``(n,)`` (keys of :data:`METRICS`).
+
+    Computed in chunks of :data:`CHUNK` configurations (the chunks of :func:`~iklearn.data.dataset.generate_dataset`
+    with the same seed and sampler), keeping :data:`SAMPLE_BYTES` per sample.
+    """
+    from iklearn.data.dataset import compute_samples
+    from iklearn.data.sampling import scale_to_limits, unit_samples
+
+    n = check_size(n)
+    seed = check_seed(seed)
+    out = {"position": np.empty((n, 3)), **{k: np.empty(n) for k in METRICS}}
+    for start in range(0, n, CHUNK):
+        count = min(CHUNK, n - start)
+        d = compute_samples(chain, scale_to_limits(chain, unit_samples(chain.dof, count, sampler, seed, start)))
+        out["position"][start:start + count] = d["pose"][:, :3]
+        for k in METRICS:
+            out[k][start:start + count] = d[k]
+    return out
 
 
 def sampled_map(samples: dict[str, np.ndarray], plane: str = "xz", offset: float = 0.0,
@@ -58,10 +83,11 @@ def sampled_map(samples: dict[str, np.ndarray], plane: str = "xz", offset: float
     """Grid a slab of sampled positions: reachability (``metric=None``) or the mean of ``metric`` per cell."""
     a, b, c = _check_plane(plane)
     P = samples["position"]
+    bins = _check_bins(bins)
     R = half_width or 1.05 * float(np.abs(P).max())
     thickness = thickness or 2 * R / bins * 4  # a slab four cells thick
     slab = np.abs(P[:, c] - offset) <= thickness / 2
-    edges = np.linspace(-R, R, check_size(bins, "bins") + 1)
+    edges = np.linspace(-R, R, bins + 1)
     cnt, _, _ = np.histogram2d(P[slab, b], P[slab, a], bins=[edges, edges])
     if metric is None:
         vals, label = (cnt > 0).astype(float), "reachable (sampled)"
@@ -97,7 +123,7 @@ def slice_grid(half_width: float, plane: str = "xz", offset: float = 0.0, bins: 
     ``[-half_width, half_width]`` on both in-plane axes; row-major with the second in-plane axis slowest,
     so ``values.reshape(bins, bins)`` has the layout of :class:`WorkspaceMap`."""
     a, b, c = _check_plane(plane)
-    edges = np.linspace(-half_width, half_width, check_size(bins, "bins") + 1)
+    edges = np.linspace(-half_width, half_width, _check_bins(bins) + 1)
     mid = 0.5 * (edges[1:] + edges[:-1])
     gb, ga = np.meshgrid(mid, mid, indexing="ij")
     P = np.zeros((gb.size, 3))

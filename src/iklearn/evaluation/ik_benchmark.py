@@ -19,6 +19,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from iklearn._validate import check_number, check_seed
 from iklearn.errors import IKLearnError
 from iklearn.kinematics import fk
 from iklearn.robot import load_robot
@@ -30,6 +31,9 @@ from iklearn.solvers.result import IKResult
 # (measured here: OptIK 0.5 -> 25 ms, TRAC-IK 1.3 -> 34 ms per target). Passive waiting removes that; it only
 # takes effect if set before the OpenMP runtime loads, hence at import (see _threading_note below).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+#: bytes held per target and solver (the per-target results and times), for the size check before a run
+BYTES_PER_TARGET = 1200
 
 #: (position m, rotation rad) success thresholds reported by the benchmark.
 THRESHOLDS = ((1e-4, 1e-3), (1e-3, 1e-2))
@@ -148,8 +152,9 @@ def run_ik_benchmark(
     -------
     IKBenchmarkResult
     """
-    if n < 1:
-        raise IKLearnError("n must be at least 1")
+    n = check_number(n, "n", low=1, integer=True)
+    seed = check_seed(seed)
+    peer_timeout = check_number(peer_timeout, "peer_timeout", low=0.0, low_open=True)
     chain = robot if isinstance(robot, Chain) else load_robot(robot, base_link, tip_link)
     T, q0 = benchmark_targets(chain, n, seed)
     names = list(dict.fromkeys(solvers))

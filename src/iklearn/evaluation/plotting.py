@@ -7,9 +7,17 @@ from typing import Any
 
 import numpy as np
 
-from iklearn._io import atomic_path
+from iklearn._io import atomic_path, check_writable
 from iklearn.data.sampling import DataArgumentError
-from iklearn.data.workspace import _PLANES, METRICS, _check_plane, model_map, sample_workspace, sampled_map
+from iklearn.data.workspace import (
+    _PLANES,
+    METRICS,
+    _check_bins,
+    _check_plane,
+    model_map,
+    sample_workspace,
+    sampled_map,
+)
 from iklearn.robot.chain import Chain
 
 
@@ -38,6 +46,10 @@ def plot_workspace(chain: Chain, out: str | Path, *, n: int = 200_000, seed: int
         raise DataArgumentError(f"unknown metric {metric!r}; expected one of {', '.join(METRICS)}")
     for p in planes:
         _check_plane(p)
+    if not planes:
+        raise DataArgumentError(f"planes is empty; expected some of {', '.join(_PLANES)}")
+    bins = _check_bins(bins)
+    check_writable(out)  # before the sampling, not after it
     S = sample_workspace(chain, n, seed)
     R = 1.05 * float(np.abs(S["position"]).max())
     pyplot = plt()

@@ -21,7 +21,7 @@ import numpy as np
 
 from iklearn.errors import IKLearnError, require
 from iklearn.robot.chain import Chain
-from iklearn.solvers.peers import quiet_c_stdout
+from iklearn.solvers.peers import quiet_c_output
 
 #: The Panda in PyBullet's data package, with its tool frame (see the built-in robot ``panda_grasp``).
 PANDA_URDF = "franka_panda/panda.urdf"
@@ -52,10 +52,11 @@ class PyBulletArm:
 
     def __init__(self, urdf, joint_names, tool_link: str, *, held: dict | None = None, gravity: float = 9.81,
                  time_step: float = 1.0 / 240.0, forces=None) -> None:
-        p = require("pybullet", "peers")
+        with quiet_c_output():  # pybullet's build banner at import and connect
+            p = require("pybullet", "peers")
+            self._cid = p.connect(p.DIRECT)
         self._p = p
         self.time_step = float(time_step)
-        self._cid = p.connect(p.DIRECT)
         try:
             path = str(urdf)
             if not Path(path).is_absolute():
@@ -64,7 +65,7 @@ class PyBulletArm:
                 path = str(Path(pybullet_data.getDataPath()) / path)
             if not Path(path).is_file():
                 raise IKLearnError(f"URDF file {path} does not exist")
-            with quiet_c_stdout():
+            with quiet_c_output():
                 self._body = p.loadURDF(path, useFixedBase=True, flags=p.URDF_USE_INERTIA_FROM_FILE,
                                         physicsClientId=self._cid)
             p.setGravity(0, 0, -float(gravity), physicsClientId=self._cid)

@@ -39,7 +39,7 @@ def matrix_to_pose7(T: np.ndarray) -> np.ndarray:
 
 
 def pose7_to_matrix(p: np.ndarray) -> np.ndarray:
-    """``(..., 7)`` poses -> ``(..., 4, 4)``; quaternions are normalised."""
+    """``(..., 7)`` poses -> ``(..., 4, 4)``; quaternions are normalised (scipy refuses a zero one)."""
     p = np.asarray(p, float)
     shp = p.shape[:-1]
     p2 = p.reshape(-1, 7)
@@ -131,10 +131,34 @@ def rotation_angle(R_a: np.ndarray, R_b: np.ndarray) -> np.ndarray:
     return np.arctan2(s, c)
 
 
+def as_transforms(x, name: str = "poses") -> np.ndarray:
+    """Poses ``(..., 4, 4)`` as they are, or ``(..., 7)`` ``[x, y, z, qx, qy, qz, qw]`` as ``(..., 4, 4)``
+    (quaternions normalised). Anything else raises :class:`~iklearn.errors.ShapeError`."""
+    from iklearn.errors import ShapeError
+
+    try:
+        a = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ShapeError(f"{name} must be numeric poses (..., 4, 4) or (..., 7), got {type(x).__name__}") from None
+    if a.shape[-2:] == (4, 4):
+        return a
+    if a.ndim >= 1 and a.shape[-1] == 7:
+        n = np.linalg.norm(a[..., 3:], axis=-1)
+        if (n == 0).any():
+            raise ShapeError(f"{name}: a quaternion (qx, qy, qz, qw) is zero; expected unit quaternions")
+        return pose7_to_matrix(a)
+    raise ShapeError(f"{name} must have shape (..., 4, 4) or (..., 7) [x, y, z, qx, qy, qz, qw], got {a.shape}")
+
+
 def pose_error(T: np.ndarray, T_target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Position error (m) and rotation error (rad) of poses ``T`` against ``T_target``, both ``(..., 4, 4)``."""
-    T = np.asarray(T, float)
-    T_target = np.asarray(T_target, float)
+    """Position error (m) and rotation error (rad) of poses ``T`` against ``T_target``.
+
+    Each argument is ``(..., 4, 4)`` transforms or ``(..., 7)`` ``[x, y, z, qx, qy, qz, qw]`` poses (the two
+    may be mixed; batch shapes broadcast). Position error is ``|p - p_target|``; rotation error the geodesic
+    angle of ``R_target^T R``, in [0, pi]. Returns two arrays of the broadcast batch shape.
+    """
+    T = as_transforms(T, "T")
+    T_target = as_transforms(T_target, "T_target")
     pos = np.linalg.norm(T[..., :3, 3] - T_target[..., :3, 3], axis=-1)
     rot = rotation_angle(T_target[..., :3, :3], T[..., :3, :3])
     return pos, rot

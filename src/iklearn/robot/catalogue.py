@@ -8,7 +8,7 @@ from typing import Callable
 
 import numpy as np
 
-from iklearn.errors import UnknownRobotError
+from iklearn.errors import LinkNotFoundError, UnknownRobotError
 from iklearn.robot.chain import Chain
 from iklearn.robot.dh import from_dh
 from iklearn.robot.urdf import from_urdf
@@ -227,13 +227,20 @@ def list_robots() -> list[str]:
 def load_robot(name_or_path: str | Path, base_link: str | None = None, tip_link: str | None = None) -> Chain:
     """A built-in robot by name, or a URDF file by path (with optional base and tip links).
 
-    Raises :class:`~iklearn.errors.UnknownRobotError` for a name that is neither.
+    Raises :class:`~iklearn.errors.UnknownRobotError` for a name that is neither, and
+    :class:`~iklearn.errors.LinkNotFoundError` for base or tip links other than a built-in robot's own.
     """
     if isinstance(name_or_path, Chain):
         return name_or_path
     s = str(name_or_path)
-    if s in CATALOGUE and base_link is None and tip_link is None:
-        return _builtin(s)
+    if s in CATALOGUE:
+        c = _builtin(s)
+        if base_link in (None, c.base_link) and tip_link in (None, c.tip_link):
+            return c
+        raise LinkNotFoundError(
+            f"'{s}' is a built-in robot with the fixed chain {c.base_link} -> {c.tip_link}; other base and tip "
+            "links (--base/--tip, base_link=/tip_link=) can be chosen in a URDF file only"
+        )
     if s.lower().endswith((".urdf", ".xml")) or Path(s).is_file():
         return from_urdf(s, base_link, tip_link)
     raise UnknownRobotError(f"unknown robot '{s}'; built-in robots: {', '.join(list_robots())}, or a URDF path")

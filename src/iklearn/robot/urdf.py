@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -39,6 +40,25 @@ def _origin(el: ET.Element, what: str) -> np.ndarray:
     return T
 
 
+#: names of joints that move a gripper or hand rather than the arm
+_END_EFFECTOR = re.compile(r"grip|finger|jaw|claw|hand", re.IGNORECASE)
+
+
+def _refuse_end_effector_joint(path_joints: list, tip_link: str, where: str) -> None:
+    """With the tip left to its default (the single leaf), refuse a chain whose movable joints include a
+    gripper's: taken silently it would add the gripper as one more arm joint (Unitree Z1: 'jointGripper')."""
+    for j in path_joints:
+        name = j.get("name") or ""
+        child = j.find("child").get("link") or ""
+        if j.get("type") != "fixed" and (_END_EFFECTOR.search(name) or _END_EFFECTOR.search(child)):
+            parent = j.find("parent").get("link")
+            raise LinkNotFoundError(
+                f"{where}: the only leaf link {tip_link!r} lies past joint {name!r}, which looks like a gripper's; "
+                f"choose the arm's tip link (e.g. {parent!r}) or confirm {tip_link!r} with --tip on the command "
+                "line (tip_link= in Python)"
+            )
+
+
 def from_urdf(
     source: str | os.PathLike,
     base_link: str | None = None,
@@ -52,7 +72,8 @@ def from_urdf(
     ----------
     source : path to a ``.urdf`` file, or the XML text itself
     base_link : link the chain starts at (default: the root link)
-    tip_link : link the chain ends at (default: the single leaf link if there is exactly one)
+    tip_link : link the chain ends at (default: the single leaf link if there is exactly one, unless the way
+        there passes a movable joint named like a gripper's, e.g. 'jointGripper': then it must be named)
 
     Fixed joints on the path are merged into the neighbouring transforms; ``continuous`` joints get
     infinite limits; joints off the base-tip path are ignored; meshes are never read. ``floating`` and
@@ -100,11 +121,13 @@ def from_urdf(
         if len(roots) != 1:
             raise URDFError(f"{where}: expected one root link, found {sorted(roots)}")
         base_link = roots[0]
+    default_tip = tip_link is None
     if tip_link is None:
         parents = {joints[j].find("parent").get("link") for j in joints}
         leaves = sorted(l for l in links if l not in parents)
         if len(leaves) != 1:
-            raise LinkNotFoundError(f"{where}: several leaf links {leaves}; choose a tip link with tip_link=")
+            raise LinkNotFoundError(f"{where}: several leaf links {leaves}; choose the tip link (--tip on the "
+                                    "command line, tip_link= in Python)")
         tip_link = leaves[0]
     for role, ln in (("base", base_link), ("tip", tip_link)):
         if ln not in links:
@@ -120,6 +143,8 @@ def from_urdf(
         path_joints.append(joints[jn])
         cur = joints[jn].find("parent").get("link")
     path_joints.reverse()
+    if default_tip:
+        _refuse_end_effector_joint(path_joints, tip_link, where)
 
     fixed, axes, types, names, lower, upper = [], [], [], [], [], []
     pending = np.eye(4)

@@ -155,11 +155,39 @@ def ur_ik_all(T, params: URParameters, *, tol: float = 1e-8) -> tuple[np.ndarray
     return q, valid
 
 
-def _chain_matches(chain: Chain, params: URParameters, n: int = 16) -> bool:
+def fit_mounting(chain: Chain, params: URParameters, n: int = 12) -> tuple[np.ndarray, np.ndarray] | None:
+    """Fixed base and tool transforms ``(B, E)`` with ``FK_chain(q) = B FK_DH(q) E`` for every ``q``, or None.
+
+    A UR arm read from a URDF (``base_link -> tool0``) differs from the DH model by such fixed offsets: the
+    stock UR5 URDF's base is the DH base turned by pi about z. With ``A_i = B F_i E``, the motions relative
+    to one configuration satisfy ``A_0^-1 A_i = E^-1 (F_0^-1 F_i) E``: their rotation vectors give ``R_E``
+    (Kabsch), then ``(R_i - I) t_E = R_E t_Mi - t_Ni`` gives ``t_E`` by least squares, and
+    ``B = A_0 E^-1 F_0^-1``. The fit is accepted only if it reproduces the chain's FK to 1e-9 on
+    configurations it was not fitted on (so joint offsets or reversed joints are refused, not guessed).
+    """
+    from scipy.spatial.transform import Rotation
+
     from iklearn.kinematics import fk
 
-    q = np.random.default_rng(0).uniform(-np.pi, np.pi, (n, 6))
-    return bool(np.allclose(fk(chain, q), fk(_reference_chain(params), q), atol=1e-9))
+    ref = _reference_chain(params)
+    rng = np.random.default_rng(0)
+    q0 = rng.uniform(-np.pi, np.pi, 6)
+    Q = q0 + 0.3 * rng.standard_normal((n, 6))  # small motions: rotation angles well below pi
+    A0, F0 = fk(chain, q0), fk(ref, q0)
+    M = _inv(A0) @ fk(chain, Q)
+    N = _inv(F0) @ fk(ref, Q)
+    R_E = Rotation.align_vectors(Rotation.from_matrix(N[:, :3, :3]).as_rotvec(),
+                                 Rotation.from_matrix(M[:, :3, :3]).as_rotvec())[0].as_matrix()
+    lhs = (N[:, :3, :3] - np.eye(3)).reshape(-1, 3)
+    rhs = (np.einsum("ij,nj->ni", R_E, M[:, :3, 3]) - N[:, :3, 3]).reshape(-1)
+    E = np.eye(4)
+    E[:3, :3] = R_E
+    E[:3, 3] = np.linalg.lstsq(lhs, rhs, rcond=None)[0]
+    B = A0 @ _inv(E) @ _inv(F0)
+    Qt = rng.uniform(-np.pi, np.pi, (16, 6))
+    if not np.allclose(B @ fk(ref, Qt) @ E, fk(chain, Qt), atol=1e-9):
+        return None
+    return B, E
 
 
 class URAnalyticIK(IKSolver):
@@ -167,7 +195,8 @@ class URAnalyticIK(IKSolver):
 
     Parameters
     ----------
-    chain : a 6-joint chain whose FK equals the UR DH model (checked on random configurations)
+    chain : a 6-joint chain whose FK equals the UR DH model up to fixed base and tool offsets (fitted and
+        checked on random configurations; e.g. the stock ``ur5.urdf`` from ``base_link`` to ``tool0``)
     params : the DH lengths; default: looked up from ``chain.name`` in :data:`UR_PARAMETERS`
     tol_position, tol_rotation : m, rad; success needs the returned solution within these (closed-form
         solutions are exact to ~1e-12, so only an unreachable pose fails)
@@ -188,14 +217,24 @@ class URAnalyticIK(IKSolver):
                 raise IKLearnError(f"no UR DH table for robot {chain.name!r}; known: {', '.join(UR_PARAMETERS)}; "
                                    "pass params=URParameters(...)")
             params = UR_PARAMETERS[chain.name]
-        if chain.dof != 6 or not _chain_matches(chain, params):
+        mount = fit_mounting(chain, params) if chain.dof == 6 else None
+        if mount is None:
             raise ModelMismatchError(f"robot {chain.name!r} does not match the UR DH model {params}: its forward "
-                                     "kinematics differ (a base or tool offset, or another arm)")
+                                     "kinematics differ by more than fixed base and tool offsets (another arm, "
+                                     "joint offsets or reversed joints)")
         self.params = params
+        #: fixed base and tool transforms of the chain around the DH model (identity for the built-in 'ur5')
+        self.base_offset, self.tool_offset = mount
+        self._inv_base, self._inv_tool = _inv(mount[0]), _inv(mount[1])
+
+    def _to_dh(self, T: np.ndarray) -> np.ndarray:
+        """Targets of the chain ``(N, 4, 4)`` -> flange poses of the DH model: ``B^-1 T E^-1``."""
+        return self._inv_base @ T @ self._inv_tool
 
     def solve_all(self, targets) -> tuple[np.ndarray, np.ndarray]:
         """All solutions: ``q`` (N, 8, 6) rad, NaN where invalid, and ``valid`` (N, 8) bool (limits applied)."""
-        q, valid = ur_ik_all(targets, self.params)
+        T, _ = as_poses(targets)
+        q, valid = ur_ik_all(self._to_dh(T), self.params)
         q = self._into_limits(q, np.zeros((q.shape[0], 6)))
         valid &= ~np.isnan(q).any(-1)
         return q, valid
@@ -221,7 +260,7 @@ class URAnalyticIK(IKSolver):
         T, Q0, _ = prepare(self.chain, targets, q0, 0)
         if q0 is None:
             Q0 = np.zeros_like(Q0)
-        q, valid = ur_ik_all(T, self.params)
+        q, valid = ur_ik_all(self._to_dh(T), self.params)
         q = self._into_limits(q, Q0)
         valid &= ~np.isnan(q).any(-1)
         dist = np.where(valid, np.linalg.norm(np.nan_to_num(q) - Q0[:, None], axis=-1), np.inf)

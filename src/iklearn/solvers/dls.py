@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from iklearn._validate import check_seed
 from iklearn.errors import IKLearnError
 from iklearn.kinematics.fk import fk_and_jacobian
 from iklearn.kinematics.pose import pose_error
@@ -161,7 +162,7 @@ class DampedLeastSquares(IKSolver):
         self.max_step_rotation = float(max_step_rotation)
         self.joint_weights = joint_weights
         self.position_only = bool(position_only)
-        self.seed = int(seed)
+        self.seed = check_seed(seed)
         self._rows = slice(0, 3) if self.position_only else slice(0, 6)
 
     # the pieces SDLS overrides

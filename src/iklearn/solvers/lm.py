@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 
+from iklearn._validate import check_seed
 from iklearn.errors import IKLearnError
 from iklearn.robot.chain import Chain
 from iklearn.solvers import _prep_kernel as P
@@ -118,7 +119,7 @@ class LevenbergMarquardt(IKSolver):
         self.time_budget = time_budget
         self.nearest = bool(nearest)
         self.position_only = bool(position_only)
-        self.seed = int(seed)
+        self.seed = check_seed(seed)
         self.stall_window = int(stall_window)
         self.stall_ratio = float(stall_ratio)
         self.mid_weight = float(mid_weight)

@@ -14,11 +14,15 @@ IK ignores joint limits unless they are passed.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 import tempfile
+from typing import Iterator
 
 import numpy as np
 
+from iklearn._validate import check_number, check_seed
 from iklearn.errors import require
 from iklearn.kinematics import fk, matrix_to_pose7, pose_error
 from iklearn.robot.chain import Chain
@@ -27,18 +31,29 @@ from iklearn.solvers.base import IKSolver, prepare
 from iklearn.solvers.result import IKResult
 
 
-class quiet_c_stdout:
-    """Context manager silencing what C code prints to fd 1 (e.g. Bullet's URDF importer warnings)."""
+@contextlib.contextmanager
+def quiet_c_output() -> Iterator[None]:
+    """Send what C code prints on fds 1 and 2 to the null device: pybullet prints its build banner (and the
+    URDF importer's warnings) with printf, into the command's output. C's buffers are flushed before the fds
+    are restored, or the text would come out later anyway. Python exceptions pass through unchanged."""
+    import ctypes
 
-    def __enter__(self) -> None:
-        self._saved = os.dup(1)
-        self._null = open(os.devnull, "w")
-        os.dup2(self._null.fileno(), 1)
-
-    def __exit__(self, *exc) -> None:
-        os.dup2(self._saved, 1)
-        os.close(self._saved)
-        self._null.close()
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    saved = [os.dup(1), os.dup(2)]
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 1)
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        try:
+            ctypes.CDLL(None).fflush(None)
+        except (OSError, AttributeError):  # pragma: no cover - no C library to flush
+            pass
+        for fd, old in zip((1, 2), saved):
+            os.dup2(old, fd)
+            os.close(old)
 
 
 class _URDFPeer(IKSolver):
@@ -48,7 +63,7 @@ class _URDFPeer(IKSolver):
         super().__init__(chain)
         self.tol_position = float(tol_position)
         self.tol_rotation = float(tol_rotation)
-        self.seed = int(seed)
+        self.seed = check_seed(seed)
         fd, self._urdf_path = tempfile.mkstemp(suffix=".urdf", prefix="iklearn_")
         with os.fdopen(fd, "w") as f:
             f.write(to_urdf(chain))
@@ -106,7 +121,7 @@ class TracIK(_URDFPeer):
                  tol_position: float = 1e-4, tol_rotation: float = 1e-3, seed: int = 0) -> None:
         super().__init__(chain, tol_position=tol_position, tol_rotation=tol_rotation, seed=seed)
         pt = require("pytracik", "peers")
-        self.timeout = float(timeout)
+        self.timeout = check_number(timeout, "timeout", low=0.0, low_open=True)
         self.epsilon = float(epsilon)
         self.solve_type = solve_type
         with open(self._urdf_path) as f:
@@ -144,7 +159,7 @@ class OptIK(_URDFPeer):
                  seed: int = 0) -> None:
         super().__init__(chain, tol_position=tol_position, tol_rotation=tol_rotation, seed=seed)
         optik = require("optik", "peers")
-        self.max_time = float(max_time)
+        self.max_time = check_number(max_time, "max_time", low=0.0, low_open=True)
         self.tol_f = float(tol_f)
         self._robot = optik.Robot.from_urdf_file(self._urdf_path, chain.base_link, chain.tip_link)
         self._robot.set_parallelism(1)
@@ -173,7 +188,10 @@ class PyBulletIK(_URDFPeer):
     def __init__(self, chain: Chain, *, max_iterations: int = 100, residual_threshold: float = 1e-6,
                  rest_pose=None, tol_position: float = 1e-4, tol_rotation: float = 1e-3, seed: int = 0) -> None:
         super().__init__(chain, tol_position=tol_position, tol_rotation=tol_rotation, seed=seed)
-        p = require("pybullet", "peers")
+        with quiet_c_output():  # the build banner at import, the URDF importer's warnings
+            p = require("pybullet", "peers")
+            self._cid = p.connect(p.DIRECT)
+            self._body = p.loadURDF(self._urdf_path, useFixedBase=True, physicsClientId=self._cid)
         self._p = p
         self.max_iterations = int(max_iterations)
         self.residual_threshold = float(residual_threshold)
@@ -182,9 +200,6 @@ class PyBulletIK(_URDFPeer):
             from iklearn.errors import IKLearnError
 
             raise IKLearnError(f"rest_pose must be {chain.dof} finite joint values, got shape {self.rest_pose.shape}")
-        self._cid = p.connect(p.DIRECT)
-        with quiet_c_stdout():  # Bullet's URDF importer prints warnings from C
-            self._body = p.loadURDF(self._urdf_path, useFixedBase=True, physicsClientId=self._cid)
         names = {}
         for j in range(p.getNumJoints(self._body, physicsClientId=self._cid)):
             info = p.getJointInfo(self._body, j, physicsClientId=self._cid)

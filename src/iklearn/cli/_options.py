@@ -1,0 +1,40 @@
+"""The CLI's numeric options, each checked once, as it is parsed, by :func:`iklearn._validate.check_number`.
+
+A bad value ends the command before any work with one line naming the option as typed (``--seed``) and its
+range. Sizes that depend on the robot (memory, disk) are checked in the commands, before allocation.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import typer
+
+from iklearn._validate import SEED_MAX, check_number
+
+
+def checked(*, low: float | None = None, high: float | None = None, low_open: bool = False,
+            integer: bool = False) -> Callable[[typer.CallbackParam, Any], Any]:
+    """A typer callback checking the option's value (None, an unset optional option, passes)."""
+
+    def callback(param: typer.CallbackParam, value: Any) -> Any:
+        if value is None:
+            return None
+        return check_number(value, param.opts[0], low=low, high=high, low_open=low_open, integer=integer)
+
+    return callback
+
+
+#: ``--seed``: 0 .. 2**32 - 1
+SEED = checked(low=0, high=SEED_MAX, integer=True)
+#: a count of samples / targets (``--n``, ``--chunk-size``): at least 1
+COUNT = checked(low=1, integer=True)
+#: a tolerance or a time (``--tol-position``, ``--peer-timeout``): finite and > 0
+POSITIVE = checked(low=0.0, low_open=True)
+#: grid cells per axis of a workspace slice: below 2 there is no map; above 1000 the figure cannot show them
+BINS = checked(low=2, high=1000, integer=True)
+
+
+def seed_option(help: str = "random seed (0 .. 4294967295)") -> Any:
+    """The ``--seed`` option every command shares."""
+    return typer.Option(0, "--seed", help=help, callback=SEED)
