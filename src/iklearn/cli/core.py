@@ -93,7 +93,7 @@ def fk_cmd(
     input: Optional[Path] = typer.Option(None, "--input", help="CSV with columns q0..q{n-1}"),
     out: Optional[Path] = typer.Option(None, "--out", help="write poses x,y,z,qx,qy,qz,qw to this CSV"),
 ) -> None:
-    """Forward kinematics: tip pose(s) [x, y, z, qx, qy, qz, qw] in the base frame."""
+    """Forward kinematics: tip pose(s) x, y, z, qx, qy, qz, qw in the base frame."""
     from iklearn.data.csvio import POSE_COLUMNS, read_configurations_csv, write_poses_csv
     from iklearn.kinematics import fk_pose
 

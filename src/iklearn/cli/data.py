@@ -140,6 +140,7 @@ def workspace(
     """Draw reachable-workspace and manipulability maps (slices and a 3-D point cloud) as a PNG."""
     from iklearn._io import check_writable
     from iklearn._validate import check_memory
+    from iklearn.cli._output import progress
     from iklearn.data.workspace import SAMPLE_BYTES
     from iklearn.evaluation.plotting import plot_workspace
     from iklearn.robot import load_robot
@@ -147,7 +148,9 @@ def workspace(
     chain = load_robot(robot, base, tip)
     check_writable(out)
     check_memory(n, SAMPLE_BYTES, "--n", "the workspace samples")
-    p = plot_workspace(chain, out, n=n, seed=seed, metric=metric, planes=tuple(_labels(planes)), bins=bins)
+    with progress() as bar:
+        p = plot_workspace(chain, out, n=n, seed=seed, metric=metric, planes=tuple(_labels(planes)), bins=bins,
+                           progress=bar)
     typer.echo(f"wrote {p}")
 
 

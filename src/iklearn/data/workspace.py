@@ -56,11 +56,13 @@ def _check_bins(bins) -> int:
     return check_number(bins, "bins", low=2, high=MAX_BINS, integer=True)
 
 
-def sample_workspace(chain: Chain, n: int = 200_000, seed: int = 0, sampler: str = "uniform") -> dict[str, np.ndarray]:
+def sample_workspace(chain: Chain, n: int = 200_000, seed: int = 0, sampler: str = "uniform",
+                     progress=None) -> dict[str, np.ndarray]:
     """Sampled tip positions ``(n, 3)`` (key ``position``) and metrics ``(n,)`` (keys of :data:`METRICS`).
 
     Computed in chunks of :data:`CHUNK` configurations (the chunks of :func:`~iklearn.data.dataset.generate_dataset`
-    with the same seed and sampler), keeping :data:`SAMPLE_BYTES` per sample.
+    with the same seed and sampler), keeping :data:`SAMPLE_BYTES` per sample. ``progress``: a rich
+    ``Progress`` (or anything with its ``add_task`` / ``update``), advanced per chunk.
     """
     from iklearn.data.dataset import compute_samples
     from iklearn.data.sampling import scale_to_limits, unit_samples
@@ -68,12 +70,15 @@ def sample_workspace(chain: Chain, n: int = 200_000, seed: int = 0, sampler: str
     n = check_size(n)
     seed = check_seed(seed)
     out = {"position": np.empty((n, 3)), **{k: np.empty(n) for k in METRICS}}
+    task = None if progress is None else progress.add_task("sampling the workspace", total=n)
     for start in range(0, n, CHUNK):
         count = min(CHUNK, n - start)
         d = compute_samples(chain, scale_to_limits(chain, unit_samples(chain.dof, count, sampler, seed, start)))
         out["position"][start:start + count] = d["pose"][:, :3]
         for k in METRICS:
             out[k][start:start + count] = d[k]
+        if task is not None:
+            progress.update(task, advance=count)
     return out
 
 

@@ -34,7 +34,7 @@ def plt() -> Any:
 
 def plot_workspace(chain: Chain, out: str | Path, *, n: int = 200_000, seed: int = 0, metric: str = "inverse_condition",
                    planes: tuple[str, ...] = ("xy", "xz"), bins: int = 80, model=None, model_input: str = "pose7",
-                   orientation=(0.0, 0.0, 0.0, 1.0), cloud_points: int = 5000) -> Path:
+                   orientation=(0.0, 0.0, 0.0, 1.0), cloud_points: int = 5000, progress=None) -> Path:
     """Write a PNG: per plane, the sampled reachability and ``metric`` slices (and the model's map beside
     them when ``model`` is given), plus a 3-D point cloud of sampled tips coloured by ``metric``.
 
@@ -50,7 +50,7 @@ def plot_workspace(chain: Chain, out: str | Path, *, n: int = 200_000, seed: int
         raise DataArgumentError(f"planes is empty; expected some of {', '.join(_PLANES)}")
     bins = _check_bins(bins)
     check_writable(out)  # before the sampling, not after it
-    S = sample_workspace(chain, n, seed)
+    S = sample_workspace(chain, n, seed, progress=progress)
     R = 1.05 * float(np.abs(S["position"]).max())
     pyplot = plt()
     ncol = 3 if model is not None else 2
