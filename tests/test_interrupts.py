@@ -12,6 +12,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import textwrap
 import threading
 import time
 from pathlib import Path
@@ -32,7 +33,7 @@ def _interrupt_after_start(args: list[str], cwd: Path, marker: str, env: dict[st
 
     Returns (exit status, seconds from SIGINT to exit, stderr). The process is killed if it outlives the test.
     """
-    env = {**env, "PYTHONUNBUFFERED": "1"}
+    env = {**env, "PYTHONUNBUFFERED": "1", "PYTHONFAULTHANDLER": "1"}
     p = subprocess.Popen([sys.executable, "-c", ENTRY, *args], cwd=cwd, env=env, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
     lines: list[str] = []
@@ -52,7 +53,13 @@ def _interrupt_after_start(args: list[str], cwd: Path, marker: str, env: dict[st
         assert p.poll() is None, f"the command ended before the interrupt: {''.join(lines)}"
         t0 = time.monotonic()
         p.send_signal(signal.SIGINT)
-        p.wait(timeout=60)
+        try:
+            p.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # show where it hangs: faulthandler dumps every thread on SIGABRT
+            p.send_signal(signal.SIGABRT)
+            p.wait(timeout=30)
+            reader.join(timeout=10)
+            pytest.fail("no exit within 30 s of SIGINT:\n" + "".join(lines))
         dt = time.monotonic() - t0
         reader.join(timeout=10)
         p.stdout.read()
@@ -93,6 +100,34 @@ def test_reproduce_stops_on_sigint(tmp_path, child_env):
                                          PROGRESS, child_env, work_s=1.0)
     _check(rc, dt, err, tmp_path)
     assert "re-run the same command to resume" in err.strip().splitlines()[-1]
+
+
+def test_a_cleanup_that_hangs_still_ends_with_130(tmp_path, child_env):
+    """Should the cleanup after Ctrl-C hang (here: on a lock that is never released), the handler's timer
+    ends the process with 130 and one line."""
+    code = textwrap.dedent("""
+        import sys, threading, time
+        import iklearn.cli as c
+        c._FORCE_EXIT_S = 0.5
+        c._install_interrupt_handler()
+        lock = threading.Lock()
+        lock.acquire()
+        print("ready", file=sys.stderr, flush=True)
+        try:
+            time.sleep(60)
+        except KeyboardInterrupt:
+            lock.acquire()  # never returns
+    """)
+    p = subprocess.Popen([sys.executable, "-c", code], env=child_env, stderr=subprocess.PIPE, text=True)
+    try:
+        assert p.stderr.readline().strip() == "ready"
+        p.send_signal(signal.SIGINT)
+        assert p.wait(timeout=30) == 130
+        assert p.stderr.read().strip() == "interrupted (cleanup did not finish)"
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
 
 
 # ------------------------------------------------------------------------------------------- slicing

@@ -83,6 +83,36 @@ def _exit_now(code: int) -> None:
     os._exit(code)
 
 
+#: seconds the cleanup after Ctrl-C may take before the process ends anyway
+_FORCE_EXIT_S = 5.0
+
+
+def _install_interrupt_handler() -> None:
+    """Ctrl-C raises KeyboardInterrupt as usual, and also arms a timer: should the cleanup hang (a lock, a
+    thread that does not end), the process still ends with 130. A SIGINT that the parent ignores (a background
+    job of a non-interactive shell) stays ignored."""
+    import os
+    import signal
+    import threading
+
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        return
+
+    def force() -> None:
+        from iklearn.cli._output import interrupt_message
+
+        os.write(2, (interrupt_message() + " (cleanup did not finish)\n").encode())
+        os._exit(130)
+
+    def on_sigint(signum, frame):
+        timer = threading.Timer(_FORCE_EXIT_S, force)
+        timer.daemon = True
+        timer.start()
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, on_sigint)
+
+
 def main() -> None:
     """Console entry point: the one place where every way a command can end becomes an exit status.
 
@@ -93,6 +123,7 @@ def main() -> None:
     from iklearn.cli._output import interrupt_message, stop_announcing
     from iklearn.errors import IKLearnError
 
+    _install_interrupt_handler()
     try:
         try:
             rc = app(standalone_mode=False)
