@@ -61,7 +61,7 @@ def _root(
                                  help="Print the version and exit."),
 ) -> None:
     """Learned and numerical inverse kinematics for serial robot arms."""
-    if ctx.invoked_subcommand in _COMPUTING:
+    if ctx.invoked_subcommand in _COMPUTING and "--help" not in sys.argv:  # help needs no numba
         from iklearn.cli._output import announce_compilation
 
         announce_compilation()

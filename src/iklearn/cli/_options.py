@@ -10,8 +10,6 @@ from typing import Any, Callable
 
 import typer
 
-from iklearn._validate import SEED_MAX, check_number
-
 
 def checked(*, low: float | None = None, high: float | None = None, low_open: bool = False,
             integer: bool = False) -> Callable[[typer.CallbackParam, Any], Any]:
@@ -20,13 +18,20 @@ def checked(*, low: float | None = None, high: float | None = None, low_open: bo
     def callback(param: typer.CallbackParam, value: Any) -> Any:
         if value is None:
             return None
+        from iklearn._validate import check_number  # NumPy only once a command runs, not for --help
+
         return check_number(value, param.opts[0], low=low, high=high, low_open=low_open, integer=integer)
 
     return callback
 
 
-#: ``--seed``: 0 .. 2**32 - 1
-SEED = checked(low=0, high=SEED_MAX, integer=True)
+def SEED(param: typer.CallbackParam, value: Any) -> Any:
+    """``--seed``: an integer in 0 .. 2**32 - 1 (:func:`iklearn._validate.check_seed`)."""
+    from iklearn._validate import check_seed
+
+    return check_seed(value, param.opts[0])
+
+
 #: a count of samples / targets (``--n``, ``--chunk-size``): at least 1
 COUNT = checked(low=1, integer=True)
 #: a tolerance or a time (``--tol-position``, ``--peer-timeout``): finite and > 0
