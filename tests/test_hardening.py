@@ -67,7 +67,7 @@ def _untouched(d: Path) -> None:
 
 
 SOLVE = "solve --robot panda --targets {d}/poses.csv --out {d}/s.csv"
-GEN = "data generate --robot planar2 --n 10 --out {d}/d.parquet"
+GEN = "data generate --robot planar2 --n 10 --out {d}/dataset"
 WS = "workspace --robot planar2 --out {d}/w.png --n 1000"
 BENCH = "bench ik --robot planar2 --n 3 --solvers ours --out {d}/b.json"
 HUGE = "1000000000000"
@@ -109,7 +109,8 @@ CASES = {
     # output paths that are not regular files: a FIFO used to be replaced by a regular file
     "fk-out-fifo": ("fk --robot panda --pose ready --out {d}/fifo", "is a FIFO (named pipe)"),
     "solve-out-fifo": (SOLVE.replace("s.csv", "fifo"), "is a FIFO"),
-    "generate-out-fifo": (GEN.replace("d.parquet", "fifo"), "is a FIFO"),
+    "generate-out-fifo": (GEN.replace("dataset", "fifo"), "is not a regular file or directory"),
+    "generate-out-file": (GEN.replace("dataset", "d.parquet"), "exists and is not an iklearn dataset"),
     "workspace-out-fifo": (WS.replace("w.png", "fifo"), "is a FIFO"),
     "bench-out-fifo": (BENCH.replace("b.json", "fifo"), "is a FIFO"),
     "reproduce-out-fifo": ("reproduce all --tiny --out {d}/fifo", "exists and is not a directory"),
@@ -194,7 +195,9 @@ def test_generate_prints_one_line_and_links_are_chosen_everywhere(tmp_path, cli)
     urdf = URDF_DIR / "arm5.urdf"
     code, out, err = cli("data", "generate", "--robot", urdf, "--base", "base_link", "--tip", "link4", "--n", "50",
                          "--out", tmp_path / "d.parquet")
-    assert (code, err) == (0, "") and out.count("\n") == 1 and out.startswith("wrote"), (out, err)
+    assert code == 0 and out.count("\n") == 1 and out.startswith("wrote"), (out, err)
+    # stderr: at most the one-time compile note and plain progress lines (first after 1 s), no blank line
+    assert all(ln.startswith(("note: compiling", "[0:")) for ln in err.splitlines()), err
     from iklearn.data.dataset import read_dataset
 
     assert read_dataset(tmp_path / "d.parquet").chain.dof == 4
