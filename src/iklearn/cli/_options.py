@@ -26,7 +26,9 @@ def checked(*, low: float | None = None, high: float | None = None, low_open: bo
 
 
 def SEED(param: typer.CallbackParam, value: Any) -> Any:
-    """``--seed``: an integer in 0 .. 2**32 - 1 (:func:`iklearn._validate.check_seed`)."""
+    """``--seed``: an integer in 0 .. 2**32 - 1 (:func:`iklearn._validate.check_seed`); None (unset) passes."""
+    if value is None:
+        return None
     from iklearn._validate import check_seed
 
     return check_seed(value, param.opts[0])
