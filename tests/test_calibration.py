@@ -185,6 +185,7 @@ def test_measured_parquet_and_dataset_directory(tmp_path):
     (lambda t: t.replace(t.splitlines()[2].split(",")[3], "abc", 1), "line 3, column q3: 'abc' is not a number"),
     (lambda t: t.splitlines()[0] + "\n" + "\n".join(",".join(["nan"] * 14) for _ in range(3)), "no usable row"),
     (lambda t: "", "is empty"),
+    (lambda t: t.replace("q1", "q0", 1), "column.s. q0 appear more than once"),
 ])
 def test_measured_file_errors_name_what_is_wrong(tmp_path, edit, message):
     nominal = load_robot("panda")
@@ -199,8 +200,17 @@ def test_measured_file_errors_name_what_is_wrong(tmp_path, edit, message):
 def test_measured_quaternion_far_from_unit_is_refused(tmp_path):
     f = tmp_path / "m.csv"
     write_measurements(f, np.zeros((2, 7)), np.array([[0.3, 0, 0.5, 0, 0, 0, 1.0], [0.3, 0, 0.5, 0, 0, 0, 3.0]]))
-    with pytest.raises(DataFormatError, match="data row 2: quaternion"):
+    with pytest.raises(DataFormatError, match="line 3: quaternion .qx, qy, qz, qw. has norm 3"):
         read_measurements(f, 7)
+
+
+def test_measured_csv_with_byte_order_mark_reads(tmp_path):
+    nominal = load_robot("panda")
+    Q = _configs(nominal, 3, 0)
+    f = tmp_path / "m.csv"
+    write_measurements(f, Q, fk(nominal, Q))
+    f.write_bytes(b"\xef\xbb\xbf" + f.read_bytes())  # Excel's UTF-8 export
+    np.testing.assert_allclose(read_measurements(f, 7).q, Q, atol=0)
 
 
 # ------------------------------------------------------------------------------------------ calibrated URDF

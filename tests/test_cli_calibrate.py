@@ -83,8 +83,10 @@ def _all_nan(d, tmp_path):
     (_few, [], "needs at least 6 measured poses to identify its 34 identifiable parameters"),
     (_all_nan, [], "has no usable row (1 data rows, 1 with empty/NaN/inf cells)"),
     (lambda d, t: t / "none.csv", [], "measured data file not found"),
-    (lambda d, t: d / "measured.csv", ["--holdout", "1.5"], "--holdout must be a fraction in [0, 1)"),
-    (lambda d, t: d / "measured.csv", ["--position-sigma", "0"], "--position-sigma must be a positive number"),
+    (lambda d, t: d / "measured.csv", ["--holdout", "1.5"], "--holdout must be a finite number >= 0 and < 1, got 1.5"),
+    (lambda d, t: d / "measured.csv", ["--position-sigma", "0"], "--position-sigma must be a finite number > 0, got 0"),
+    (lambda d, t: d / "measured.csv", ["--rotation-sigma", "nan"], "--rotation-sigma must be a finite number > 0"),
+    (lambda d, t: d / "measured.csv", ["--seed", "-1"], "--seed must be an integer between 0 and 4,294,967,295"),
     (lambda d, t: d / "measured.csv", ["--loss", "cauchy"], "--loss must be linear, soft_l1 or huber"),
     (lambda d, t: d / "measured.csv", ["--tip", "nope"], "tip link 'nope' not found"),
 ])

@@ -92,24 +92,25 @@ def first_bad_quaternion(q: np.ndarray) -> tuple[int, float] | None:
 
 
 # ----------------------------------------------------------------------------------------------- numbers
-def _range_text(low, high, low_open: bool) -> str:
+def _range_text(low, high, low_open: bool, high_open: bool = False) -> str:
     lo = None if low is None else f"{'>' if low_open else '>='} {low:,}" if isinstance(low, int) else (
         f"{'>' if low_open else '>='} {low:g}")
-    hi = None if high is None else (f"<= {high:,}" if isinstance(high, int) else f"<= {high:g}")
-    if lo and hi and not low_open:
+    lt = "<" if high_open else "<="
+    hi = None if high is None else (f"{lt} {high:,}" if isinstance(high, int) else f"{lt} {high:g}")
+    if lo and hi and not low_open and not high_open:
         return f"between {low:,} and {high:,}" if isinstance(low, int) else f"between {low:g} and {high:g}"
     return " and ".join(x for x in (lo, hi) if x)
 
 
 def check_number(value, name: str, *, low: float | None = None, high: float | None = None,
-                 low_open: bool = False, integer: bool = False):
+                 low_open: bool = False, high_open: bool = False, integer: bool = False):
     """Return ``value`` as an int (``integer``) or a finite float after checking its range.
 
-    ``low`` / ``high`` bound it (``low_open``: strictly above ``low``). NaN, inf, a non-number, or a float
+    ``low`` / ``high`` bound it (``low_open`` / ``high_open``: strictly above ``low`` / below ``high``). NaN, inf, a non-number, or a float
     with a fraction where an integer is needed raise :class:`~iklearn.errors.OutOfRangeError` naming ``name``.
     """
     kind = "an integer" if integer else "a finite number"
-    rng = _range_text(low, high, low_open)
+    rng = _range_text(low, high, low_open, high_open)
     want = f"{name} must be {kind}" + (f" {rng}" if rng else "")
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise OutOfRangeError(f"{want}, got {value!r}")
@@ -121,7 +122,9 @@ def check_number(value, name: str, *, low: float | None = None, high: float | No
         value = int(value)
     else:
         value = float(value)
-    if (low is not None and (value < low or (low_open and value == low))) or (high is not None and value > high):
+    below = low is not None and (value < low or (low_open and value == low))
+    above = high is not None and (value > high or (high_open and value == high))
+    if below or above:
         raise OutOfRangeError(f"{want}, got {value:,}" if integer else f"{want}, got {value:g}")
     return value
 

@@ -51,7 +51,7 @@ def _version(value: bool) -> None:
 
 
 #: commands that run numba kernels (the others print no compile note and need not import numba)
-_COMPUTING = {"fk", "solve", "workspace", "data", "bench", "reproduce"}
+_COMPUTING = {"fk", "solve", "calibrate", "workspace", "data", "bench", "reproduce"}
 
 
 @app.callback()

@@ -12,7 +12,7 @@ import typer
 
 
 def checked(*, low: float | None = None, high: float | None = None, low_open: bool = False,
-            integer: bool = False) -> Callable[[typer.CallbackParam, Any], Any]:
+            high_open: bool = False, integer: bool = False) -> Callable[[typer.CallbackParam, Any], Any]:
     """A typer callback checking the option's value (None, an unset optional option, passes)."""
 
     def callback(param: typer.CallbackParam, value: Any) -> Any:
@@ -20,7 +20,8 @@ def checked(*, low: float | None = None, high: float | None = None, low_open: bo
             return None
         from iklearn._validate import check_number  # NumPy only once a command runs, not for --help
 
-        return check_number(value, param.opts[0], low=low, high=high, low_open=low_open, integer=integer)
+        return check_number(value, param.opts[0], low=low, high=high, low_open=low_open, high_open=high_open,
+                            integer=integer)
 
     return callback
 
@@ -38,6 +39,8 @@ def SEED(param: typer.CallbackParam, value: Any) -> Any:
 COUNT = checked(low=1, integer=True)
 #: a tolerance or a time (``--tol-position``, ``--peer-timeout``): finite and > 0
 POSITIVE = checked(low=0.0, low_open=True)
+#: a share of the data (``--holdout``): 0 <= x < 1
+FRACTION = checked(low=0.0, high=1.0, high_open=True)
 #: grid cells per axis of a workspace slice: below 2 there is no map; above 1000 the figure cannot show them
 BINS = checked(low=2, high=1000, integer=True)
 

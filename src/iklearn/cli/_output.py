@@ -27,11 +27,25 @@ def console(*, stderr: bool = False):
     return con if con.is_terminal else Console(stderr=stderr, width=PIPE_WIDTH)
 
 
+def _may_be_terminal(stream) -> bool:
+    """False when ``stream`` is surely no terminal (rich would agree): not a tty and no variable forcing one."""
+    import os
+
+    if any(os.environ.get(v) for v in ("FORCE_COLOR", "TTY_INTERACTIVE", "TTY_COMPATIBLE")):
+        return True
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 def progress(*columns: Any, transient: bool = True, quiet: bool = False):
     """A progress display for a command: rich's live bar on a terminal, :class:`PlainProgress` lines
     otherwise, or a silent one (``quiet``). All three are context managers with ``add_task`` / ``update``."""
     if quiet:
         return PlainProgress(stream=None)
+    if not _may_be_terminal(sys.stderr):  # a log or a pipe: plain lines, without importing rich (~0.1 s)
+        return PlainProgress(stream=sys.stderr)
     con = console(stderr=True)
     if con.is_terminal:
         from rich.progress import Progress

@@ -11,6 +11,7 @@ from typing import Optional
 
 import typer
 
+from iklearn.cli._options import FRACTION, POSITIVE, seed_option
 from iklearn.cli.core import ROBOT_HELP
 from iklearn.errors import IKLearnError
 
@@ -34,27 +35,21 @@ def calibrate_cmd(
     residuals: Optional[Path] = typer.Option(None, "--residuals", help="CSV of the residuals before and after, "
                                              "one row per measurement"),
     holdout: float = typer.Option(0.0, "--holdout", help="fraction of the measurements kept out of the fit and "
-                                  "only scored (e.g. 0.2)"),
+                                  "only scored (e.g. 0.2)", callback=FRACTION),
     position_sigma: float = typer.Option(1e-4, "--position-sigma", help="measurement noise of positions (m); "
-                                         "weighs the residuals"),
-    rotation_sigma: float = typer.Option(5e-4, "--rotation-sigma", help="measurement noise of rotations (rad)"),
+                                         "weighs the residuals", callback=POSITIVE),
+    rotation_sigma: float = typer.Option(5e-4, "--rotation-sigma", help="measurement noise of rotations (rad)",
+                                         callback=POSITIVE),
     loss: str = typer.Option("linear", "--loss", help="linear, soft_l1 or huber (the last two resist outliers)"),
-    seed: int = typer.Option(0, "--seed", help="seed of the --holdout split"),
+    seed: int = seed_option("seed of the --holdout split (0 .. 4294967295)"),
 ) -> None:
     """Identify joint-zero offsets and joint-origin errors from measured poses; write a calibrated URDF."""
-    import math
-
     from iklearn._io import check_writable
     from iklearn.calibration import calibrate, write_calibrated_urdf, write_residuals_csv
     from iklearn.data.measured import read_measurements
     from iklearn.robot import load_robot
     from iklearn.robot.catalogue import CATALOGUE
 
-    if not 0.0 <= holdout < 1.0:
-        raise IKLearnError(f"--holdout must be a fraction in [0, 1), got {holdout}")
-    for flag, v in (("--position-sigma", position_sigma), ("--rotation-sigma", rotation_sigma)):
-        if not (math.isfinite(v) and v > 0):
-            raise IKLearnError(f"{flag} must be a positive number, got {v}")
     if loss not in ("linear", "soft_l1", "huber"):
         raise IKLearnError(f"--loss must be linear, soft_l1 or huber, got {loss!r}")
     check_writable(out)

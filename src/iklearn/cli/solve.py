@@ -19,6 +19,10 @@ if TYPE_CHECKING:  # NumPy loads when a command runs, not for --help
     import numpy as np
 
 
+#: batches of at most this many targets solve without a progress display
+QUIET_BELOW = 100
+
+
 def _start(text: str, chain) -> np.ndarray:
     """``--q0``: comma-separated joint values or a named pose of the robot."""
     import numpy as np
@@ -177,7 +181,8 @@ def solve_cmd(
     from iklearn.solvers.chunked import solve_chunked
 
     n = T.shape[0]
-    with progress() as bar:
+    # a few targets take well under a second even when none converges: no bar (importing rich costs ~0.1 s)
+    with progress(quiet=n <= QUIET_BELOW) as bar:
         job = bar.add_task(f"solving {n:,} targets with {opts['method']}", total=n)
         done_before = [0]  # targets of the chunks already finished
 

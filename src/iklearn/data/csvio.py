@@ -34,17 +34,7 @@ def _read(path: str | os.PathLike, columns: Sequence[str]) -> tuple[np.ndarray, 
         raise DataFormatError(f"cannot read CSV file {p}: {exc}") from None
     if not rows:
         raise DataFormatError(f"{p} is empty; expected a header row with columns {','.join(columns)}")
-    header = [h.strip() for h in rows[0][1]]
-    twice = sorted({c for c in columns if header.count(c) > 1})
-    if twice:
-        raise DataFormatError(f"{p}: column(s) {','.join(twice)} appear more than once in the header; "
-                              "which one to read is ambiguous")
-    missing = [c for c in columns if c not in header]
-    if missing:
-        raise DataFormatError(
-            f"{p} lacks column(s) {','.join(missing)}; expected {','.join(columns)} (found {','.join(header)})"
-        )
-    idx = [header.index(c) for c in columns]
+    idx = column_index(p, [h.strip() for h in rows[0][1]], columns)
     out = np.empty((len(rows) - 1, len(columns)))
     lines = np.array([ln for ln, _ in rows[1:]], dtype=np.int64)
     for r, (ln, row) in enumerate(rows[1:]):
@@ -56,6 +46,22 @@ def _read(path: str | os.PathLike, columns: Sequence[str]) -> tuple[np.ndarray, 
         r = int(np.argwhere(~np.isfinite(out))[0, 0])
         raise DataFormatError(f"{p} line {lines[r]}: NaN or inf")
     return out, lines
+
+
+def column_index(path: str | os.PathLike, header: Sequence[str], columns: Sequence[str],
+                 expected: str = "expected") -> list[int]:
+    """Where each of ``columns`` sits in ``header``; a missing or repeated column raises
+    :class:`DataFormatError` (``expected`` begins the list of what the file needs)."""
+    header = list(header)
+    twice = sorted({c for c in columns if header.count(c) > 1})
+    if twice:
+        raise DataFormatError(f"{path}: column(s) {','.join(twice)} appear more than once in the header; "
+                              "which one to read is ambiguous")
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise DataFormatError(f"{path} lacks column(s) {','.join(missing)}; {expected} {','.join(columns)} "
+                              f"(found {','.join(header) or 'none'})")
+    return [header.index(c) for c in columns]
 
 
 def read_poses_csv(path: str | os.PathLike) -> np.ndarray:

@@ -4,8 +4,8 @@ Files: CSV (header row) or Parquet with the columns ``q0..q{n-1}, x, y, z, qx, q
 scalar-last quaternion), in any order, extra columns ignored; or a dataset directory written by
 ``iklearn data generate`` (its reachable rows). Rows with an empty, NaN or inf cell are **skipped and counted**
 (a tracker that lost the marker leaves such rows); a file with no usable row, a missing column, a cell that is
-not a number, or a quaternion whose norm is far from 1 (a column mix-up) is refused with
-:class:`~iklearn.errors.DataFormatError` naming the file and line.
+not a number, a repeated column, or a quaternion whose norm is far from 1 (a column mix-up) is refused with
+:class:`~iklearn.errors.DataFormatError` naming the file and line (1 = the header). A byte-order mark is skipped.
 """
 
 from __future__ import annotations
@@ -54,36 +54,40 @@ def measured_columns(dof: int) -> list[str]:
     return [f"q{i}" for i in range(dof)] + list(POSE_COLUMNS)
 
 
-def _read_csv(p: Path, columns: list[str]) -> np.ndarray:
+def _read_csv(p: Path, columns: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """``(data (N, len(columns)), file line of each row (N,))``; empty cells read as NaN."""
+    from iklearn.data.csvio import column_index
+
     try:
-        with open(p, newline="", encoding="utf-8") as f:
-            rows = [r for r in csv.reader(f) if any(c.strip() for c in r)]
+        with open(p, newline="", encoding="utf-8-sig") as f:  # a byte-order mark (Excel) is not part of a name
+            reader = csv.reader(f)
+            rows = [(reader.line_num, r) for r in reader if any(c.strip() for c in r)]
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise DataFormatError(f"cannot read CSV file {p}: {exc}") from None
     if not rows:
         raise DataFormatError(f"{p} is empty; expected a header row with columns {','.join(columns)}")
-    header = [h.strip() for h in rows[0]]
-    _check_columns(p, header, columns)
-    idx = [header.index(c) for c in columns]
+    idx = column_index(p, [h.strip() for h in rows[0][1]], columns, "measured data needs")
     out = np.empty((len(rows) - 1, len(columns)))
-    for r, row in enumerate(rows[1:]):
+    for r, (ln, row) in enumerate(rows[1:]):
         for j, i in enumerate(idx):
             cell = row[i].strip() if i < len(row) else ""
             try:
                 out[r, j] = float(cell) if cell else np.nan
             except ValueError:
-                raise DataFormatError(f"{p} line {r + 2}, column {columns[j]}: {cell!r} is not a number") from None
-    return out
+                raise DataFormatError(f"{p} line {ln}, column {columns[j]}: {cell!r} is not a number") from None
+    return out, np.array([ln for ln, _ in rows[1:]], dtype=np.int64)
 
 
 def _read_parquet(p: Path, columns: list[str]) -> np.ndarray:
     import pyarrow.parquet as pq
 
+    from iklearn.data.csvio import column_index
+
     try:
         names = pq.read_schema(p).names
     except Exception as exc:  # pyarrow raises ArrowInvalid / OSError variants for non-Parquet input
         raise DataFormatError(f"{p} is not a Parquet file ({exc.__class__.__name__})") from None
-    _check_columns(p, names, columns)
+    column_index(p, names, columns, "measured data needs")
     try:
         table = pq.read_table(p, columns=columns)
         return np.column_stack([np.asarray(table.column(c).to_numpy(zero_copy_only=False), float)
@@ -92,13 +96,6 @@ def _read_parquet(p: Path, columns: list[str]) -> np.ndarray:
         raise DataFormatError(f"{p}: columns {','.join(columns)} must be numbers ({exc})") from None
     except Exception as exc:
         raise DataFormatError(f"{p}: cannot read Parquet data ({exc.__class__.__name__})") from None
-
-
-def _check_columns(p: Path, header, columns: list[str]) -> None:
-    missing = [c for c in columns if c not in header]
-    if missing:
-        raise DataFormatError(f"{p} lacks column(s) {','.join(missing)}; measured data needs "
-                              f"{','.join(columns)} (found {','.join(header) or 'none'})")
 
 
 def read_measurements(path: str | os.PathLike, dof: int) -> Measurements:
@@ -113,6 +110,7 @@ def read_measurements(path: str | os.PathLike, dof: int) -> Measurements:
 
     p = Path(path)
     columns = measured_columns(dof)
+    lines = None  # file line of each data row (CSV only)
     if p.is_dir():
         from iklearn.data.dataset import load_dataset
 
@@ -125,7 +123,7 @@ def read_measurements(path: str | os.PathLike, dof: int) -> Measurements:
     elif p.suffix.lower() in (".parquet", ".pq"):
         data = _read_parquet(p, columns)
     else:
-        data = _read_csv(p, columns)
+        data, lines = _read_csv(p, columns)
     ok = np.isfinite(data).all(axis=1)
     skipped = np.flatnonzero(~ok)
     rows = np.flatnonzero(ok)
@@ -136,9 +134,11 @@ def read_measurements(path: str | os.PathLike, dof: int) -> Measurements:
     norm = np.linalg.norm(good[:, dof + 3:], axis=1)
     bad = np.flatnonzero((norm < 0.9) | (norm > 1.1))
     if bad.size:
+        from iklearn._validate import QUATERNION_NORM
+
         r = int(rows[bad[0]])
-        raise DataFormatError(f"{p} data row {r + 1}: quaternion (qx,qy,qz,qw) has norm {norm[bad[0]]:.3g}; "
-                              "expected a unit quaternion (check the column order)")
+        where = f"line {lines[r]}" if lines is not None else f"row {r} (0 = the first data row)"
+        raise DataFormatError(f"{p} {where}: {QUATERNION_NORM.format(norm=norm[bad[0]])}")
     return Measurements(np.ascontiguousarray(good[:, :dof]), pose7_to_matrix(good[:, dof:]), rows, skipped, str(p))
 
 
