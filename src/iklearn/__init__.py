@@ -23,18 +23,20 @@ _LAZY = {
     **dict.fromkeys(("fk", "fk_and_jacobian", "fk_pose", "jacobian", "manipulability", "pose_error"),
                     "iklearn.kinematics"),
     **dict.fromkeys(("solve", "solve_set", "solve_path", "IKResult", "SolutionSet", "PathResult"), "iklearn.solvers"),
+    **dict.fromkeys(("train", "load_model"), "iklearn.estimators.training"),  # learned IK for any robot
     "view": "iklearn.viewer",  # the interactive viewer; viser is imported only when a viewer starts
 }
 
 __all__ = [
     "Chain", "from_dh", "from_urdf", "load_robot", "list_robots", "fk", "fk_pose", "jacobian",
     "fk_and_jacobian", "manipulability", "pose_error", "solve", "solve_set", "solve_path", "IKResult",
-    "SolutionSet", "PathResult", "view", "IKLearnError", "__version__",
+    "SolutionSet", "PathResult", "train", "load_model", "view", "IKLearnError", "__version__",
 ]
 
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ loads these on first use
     from iklearn.kinematics import fk, fk_and_jacobian, fk_pose, jacobian, manipulability, pose_error
     from iklearn.robot import Chain, from_dh, from_urdf, list_robots, load_robot
+    from iklearn.estimators.training import load_model, train
     from iklearn.solvers import IKResult, PathResult, SolutionSet, solve, solve_path, solve_set
     from iklearn.viewer import view
 

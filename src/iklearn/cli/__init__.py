@@ -31,7 +31,7 @@ for _name, _help in (
     app.add_typer(groups[_name], name=_name)
 
 # one module per owner, so command groups can grow independently
-_MODULES = ("core", "solve", "calibrate", "data", "bench", "reproduce", "view")
+_MODULES = ("core", "solve", "calibrate", "train", "data", "bench", "reproduce", "view")
 for _m in _MODULES:
     try:
         _mod = importlib.import_module(f"iklearn.cli.{_m}")

@@ -61,7 +61,8 @@ def _limits(items: List[str]) -> dict[str, tuple[str, str]]:
 
 
 def solve_cmd(
-    robot: str = typer.Option(..., "--robot", help=ROBOT_HELP),
+    robot: Optional[str] = typer.Option(None, "--robot", help=ROBOT_HELP + " (with --model: default the model's "
+                                        "robot; another robot's model is refused)"),
     targets: Path = typer.Option(..., "--targets", help="CSV with columns x,y,z,qx,qy,qz,qw"),
     out: Path = typer.Option(..., "--out", help="solutions CSV: q0..q{n-1},success,position_error,..."),
     base: Optional[str] = typer.Option(None, "--base", help="base link (URDF)"),
@@ -99,6 +100,14 @@ def solve_cmd(
                                "the same answers)"),
     address: Optional[str] = typer.Option(None, "--address", help="Ray cluster to join: auto or HOST:PORT "
                                           "(default: start a local Ray instance)"),
+    model: Optional[Path] = typer.Option(None, "--model", help="a model from `iklearn train`: its prediction "
+                                         "seeds the numerical solver (lwpr: tracks the rows from --q0)"),
+    refine: Optional[bool] = typer.Option(None, "--refine/--no-refine", help="with --model: refine the "
+                                          "prediction with LM (default: on, off for crisp models)"),
+    gate: bool = typer.Option(False, "--gate", help="with an ml-ik --model: skip targets its classifier judges "
+                              "unreachable (columns gated, p_reachable)"),
+    gate_threshold: float = typer.Option(0.5, "--gate-threshold", help="with --gate: P(unreachable) at which a "
+                                         "target is skipped"),
 ) -> None:
     """Inverse kinematics for every pose of a CSV; unreachable targets get success=0, not an error."""
     import numpy as np
@@ -113,6 +122,21 @@ def solve_cmd(
 
     from iklearn._engine import check_engine
 
+    if model is not None:
+        used = [flag for flag, v in (("--path", path), ("--solutions", solutions is not None),
+                                     ("--method", method is not None), ("--seeds", seeds is not None),
+                                     ("--lock", bool(lock)), ("--limits", bool(limits)),
+                                     ("--weights", weights is not None), ("--tolerances", tolerances is not None),
+                                     ("--free-axis", free_axis is not None), ("--position-only", position_only),
+                                     ("--engine", engine != "local")) if v]
+        if used:
+            raise IKLearnError(f"--model cannot be combined with {', '.join(used)}")
+        return _solve_with_model(model, robot, base, tip, targets, out, q0, refine, gate, gate_threshold, seed,
+                                 tol_position, tol_rotation)
+    if robot is None:
+        raise IKLearnError("give --robot (or --model, whose robot is used)")
+    if refine is not None or gate:
+        raise IKLearnError("--refine/--no-refine and --gate need --model")
     if path and solutions is not None:
         raise IKLearnError("give either --path or --solutions, not both")
     check_engine(engine, address)
@@ -197,6 +221,41 @@ def solve_cmd(
         bar.update(job, completed=n)
     csvio.write_solutions_csv(out, res)
     typer.echo(f"solved {int(res.success.sum())}/{len(res)} targets with {opts['method']}; wrote {out}")
+
+
+def _solve_with_model(model_path, robot, base, tip, targets, out, q0, refine, gate, gate_threshold, seed,
+                      tol_position, tol_rotation) -> None:
+    """``iklearn solve --model``: the model's prediction seeds LM; per-row CSV with what the model did."""
+    import math
+
+    import numpy as np
+
+    from iklearn._io import check_writable
+    from iklearn.data import csvio
+    from iklearn.estimators.learned_solve import write_model_solutions_csv
+    from iklearn.estimators.training import load_model
+
+    if not (math.isfinite(gate_threshold) and 0.0 < gate_threshold <= 1.0):
+        raise IKLearnError(f"--gate-threshold must be in (0, 1], got {gate_threshold}")
+    check_writable(out)
+    m = load_model(model_path, robot=robot, base_link=base, tip_link=tip)
+    if gate and not m.has_gate:
+        raise IKLearnError(f"--gate needs a reachability classifier; {model_path} is a {m.method} model without "
+                           "one (train ml-ik for one)")
+    if q0 is not None and m.method != "lwpr":
+        raise IKLearnError(f"--q0 is the start of an lwpr model's tracking; a {m.method} model seeds itself")
+    T = csvio.read_poses_csv(targets)
+    start = None if q0 is None else _start(q0, m.robot)
+    r = m.solve(T, start, refine=refine, gate=gate, gate_threshold=gate_threshold, seed=seed,
+                tol_position=tol_position, tol_rotation=tol_rotation)
+    write_model_solutions_csv(out, r, with_gate=gate)
+    did = "refined" if (refine if refine is not None else m.method != "crisp") else "not refined"
+    n = len(r)
+    typer.echo(f"{m.method} model ({did}): solved {int(r.success.sum())}/{n} targets"
+               + (f", {int(r.gated.sum())} gated as unreachable" if gate else "")
+               + (f"; model answer median {1e3 * float(np.median(r.warm_position_error)):.4g} mm, "
+                  f"{1e3 * float(np.median(r.warm_rotation_error)):.4g} mrad" if n else "")
+               + f"; wrote {out}")
 
 
 def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:

@@ -1,7 +1,8 @@
 """Measured ``(q, pose)`` data from a real robot: joint readings and the tool pose a tracker measured.
 
 Files: CSV (header row) or Parquet with the columns ``q0..q{n-1}, x, y, z, qx, qy, qz, qw`` (rad / m, m,
-scalar-last quaternion), in any order, extra columns ignored; or a dataset directory written by
+scalar-last quaternion), in any order, an optional ``t`` (s, a recorded motion's time stamps), extra columns
+ignored; or a dataset directory written by
 ``iklearn data generate`` (its reachable rows). Rows with an empty, NaN or inf cell are **skipped and counted**
 (a tracker that lost the marker leaves such rows); a file with no usable row, a missing column, a cell that is
 not a number, a repeated column, or a quaternion whose norm is far from 1 (a column mix-up) is refused with
@@ -33,6 +34,7 @@ class Measurements:
     rows : (N,) int, the file's data-row index (0 = first row after the header) of each usable row
     skipped : (K,) int, data-row indices skipped for an empty / NaN / inf cell
     source : the file read
+    times : (N,) s, the optional ``t`` column (a recorded motion), else None
     """
 
     q: np.ndarray
@@ -40,13 +42,15 @@ class Measurements:
     rows: np.ndarray
     skipped: np.ndarray
     source: str
+    times: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.q.shape[0])
 
     def subset(self, index) -> "Measurements":
         """The rows ``index`` (an index array or a boolean mask over the usable rows)."""
-        return Measurements(self.q[index], self.poses[index], self.rows[index], self.skipped, self.source)
+        return Measurements(self.q[index], self.poses[index], self.rows[index], self.skipped, self.source,
+                            None if self.times is None else self.times[index])
 
 
 def measured_columns(dof: int) -> list[str]:
@@ -54,7 +58,7 @@ def measured_columns(dof: int) -> list[str]:
     return [f"q{i}" for i in range(dof)] + list(POSE_COLUMNS)
 
 
-def _read_csv(p: Path, columns: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def _read_csv(p: Path, columns: list[str], optional=("t",)) -> tuple[np.ndarray, np.ndarray]:
     """``(data (N, len(columns)), file line of each row (N,))``; empty cells read as NaN."""
     from iklearn.data.csvio import column_index
 
@@ -66,7 +70,10 @@ def _read_csv(p: Path, columns: list[str]) -> tuple[np.ndarray, np.ndarray]:
         raise DataFormatError(f"cannot read CSV file {p}: {exc}") from None
     if not rows:
         raise DataFormatError(f"{p} is empty; expected a header row with columns {','.join(columns)}")
-    idx = column_index(p, [h.strip() for h in rows[0][1]], columns, "measured data needs")
+    header = [h.strip() for h in rows[0][1]]
+    idx = column_index(p, header, columns, "measured data needs")
+    columns = columns + [c for c in optional if c in header]
+    idx += [header.index(c) for c in optional if c in header]
     out = np.empty((len(rows) - 1, len(columns)))
     for r, (ln, row) in enumerate(rows[1:]):
         for j, i in enumerate(idx):
@@ -78,7 +85,7 @@ def _read_csv(p: Path, columns: list[str]) -> tuple[np.ndarray, np.ndarray]:
     return out, np.array([ln for ln, _ in rows[1:]], dtype=np.int64)
 
 
-def _read_parquet(p: Path, columns: list[str]) -> np.ndarray:
+def _read_parquet(p: Path, columns: list[str], optional=("t",)) -> np.ndarray:
     import pyarrow.parquet as pq
 
     from iklearn.data.csvio import column_index
@@ -88,6 +95,7 @@ def _read_parquet(p: Path, columns: list[str]) -> np.ndarray:
     except Exception as exc:  # pyarrow raises ArrowInvalid / OSError variants for non-Parquet input
         raise DataFormatError(f"{p} is not a Parquet file ({exc.__class__.__name__})") from None
     column_index(p, names, columns, "measured data needs")
+    columns = columns + [c for c in optional if c in names]
     try:
         table = pq.read_table(p, columns=columns)
         return np.column_stack([np.asarray(table.column(c).to_numpy(zero_copy_only=False), float)
@@ -131,7 +139,7 @@ def read_measurements(path: str | os.PathLike, dof: int) -> Measurements:
         raise DataFormatError(f"{p} has no usable row ({len(data)} data rows, {skipped.size} with empty/NaN/inf "
                               "cells); measured data needs " + ",".join(columns))
     good = data[rows]
-    norm = np.linalg.norm(good[:, dof + 3:], axis=1)
+    norm = np.linalg.norm(good[:, dof + 3: dof + 7], axis=1)
     bad = np.flatnonzero((norm < 0.9) | (norm > 1.1))
     if bad.size:
         from iklearn._validate import QUATERNION_NORM
@@ -139,7 +147,9 @@ def read_measurements(path: str | os.PathLike, dof: int) -> Measurements:
         r = int(rows[bad[0]])
         where = f"line {lines[r]}" if lines is not None else f"row {r} (0 = the first data row)"
         raise DataFormatError(f"{p} {where}: {QUATERNION_NORM.format(norm=norm[bad[0]])}")
-    return Measurements(np.ascontiguousarray(good[:, :dof]), pose7_to_matrix(good[:, dof:]), rows, skipped, str(p))
+    times = good[:, dof + 7] if good.shape[1] > dof + 7 else None
+    return Measurements(np.ascontiguousarray(good[:, :dof]), pose7_to_matrix(good[:, dof: dof + 7]), rows, skipped,
+                        str(p), times)
 
 
 def write_measurements(path: str | os.PathLike, q: np.ndarray, poses: np.ndarray) -> Path:
