@@ -185,7 +185,15 @@ def _all_nan(d, tmp_path):
     return f
 
 
+def _other_robots_dataset(d, tmp_path):
+    from iklearn.data.dataset import generate_dataset
+
+    generate_dataset("ur5", 40, out=tmp_path / "ur5_data")
+    return tmp_path / "ur5_data"
+
+
 @pytest.mark.parametrize("method, make, extra, message", [
+    ("crisp", _other_robots_dataset, [], "was generated for robot 'ur5'"),
     ("crisp", _missing, [], "lacks column(s) qw; measured data needs q0,q1"),
     ("crisp", _few, [], "has 9 usable measurements; crisp needs at least 10"),
     ("crisp", _few_after_nan, [], "has 9 usable measurements (3 rows skipped for empty/NaN/inf cells); crisp needs"),
