@@ -146,7 +146,7 @@ def _part(d, tmp_path):  # an estimator's own file, not a learned-IK bundle
     (lambda d, t: t / "none.npz", [], "model file not found"),
     (lambda d, t: d / "crisp.npz", ["--gate"], "--gate needs a reachability classifier"),
     (lambda d, t: d / "crisp.npz", ["--method", "dls"], "--model cannot be combined with --method"),
-    (lambda d, t: d / "crisp.npz", ["--gate-threshold", "0"], "--gate-threshold must be in (0, 1]"),
+    (lambda d, t: d / "crisp.npz", ["--gate-threshold", "0"], "--gate-threshold must be a finite number > 0 and <= 1, got 0"),
 ])
 def test_solve_bad_model_one_line_exit_2_nothing_written(cli, files, tmp_path, make, extra, message):
     d, panda = files
@@ -199,7 +199,7 @@ def _other_robots_dataset(d, tmp_path):
     ("crisp", _few_after_nan, [], "has 9 usable measurements (3 rows skipped for empty/NaN/inf cells); crisp needs"),
     ("ml-ik", _all_nan, [], "has no usable row (1 data rows, 1 with empty/NaN/inf cells)"),
     ("crisp", lambda d, t: t / "none.csv", [], "measured data file not found"),
-    ("crisp", lambda d, t: d / "measured.csv", ["--holdout", "1"], "--holdout must be a fraction in [0, 1)"),
+    ("crisp", lambda d, t: d / "measured.csv", ["--holdout", "1"], "--holdout must be a finite number >= 0 and < 1, got 1"),
     ("crisp", lambda d, t: d / "measured.csv", ["--sigma", "0,2"], "--sigma must be positive numbers"),
     ("lwpr", lambda d, t: d / "measured.csv", ["--epochs", "3"], "--epochs and --time-budget apply to ml-ik only"),
     ("ml-ik", lambda d, t: d / "measured.csv", ["--n", "100"], "give either --data"),

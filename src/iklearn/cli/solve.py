@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, List, Optional
 
 import typer
 
-from iklearn.cli._options import POSITIVE, seed_option
+from iklearn.cli._options import POSITIVE, checked, seed_option
 from iklearn.cli.core import ROBOT_HELP, parse_numbers
 from iklearn.errors import IKLearnError
 
@@ -107,7 +107,7 @@ def solve_cmd(
     gate: bool = typer.Option(False, "--gate", help="with an ml-ik --model: skip targets its classifier judges "
                               "unreachable (columns gated, p_reachable)"),
     gate_threshold: float = typer.Option(0.5, "--gate-threshold", help="with --gate: P(unreachable) at which a "
-                                         "target is skipped"),
+                                         "target is skipped, in (0, 1]", callback=checked(low=0.0, high=1.0, low_open=True)),
 ) -> None:
     """Inverse kinematics for every pose of a CSV; unreachable targets get success=0, not an error."""
     import numpy as np
@@ -226,8 +226,6 @@ def solve_cmd(
 def _solve_with_model(model_path, robot, base, tip, targets, out, q0, refine, gate, gate_threshold, seed,
                       tol_position, tol_rotation) -> None:
     """``iklearn solve --model``: the model's prediction seeds LM; per-row CSV with what the model did."""
-    import math
-
     import numpy as np
 
     from iklearn._io import check_writable
@@ -235,8 +233,6 @@ def _solve_with_model(model_path, robot, base, tip, targets, out, q0, refine, ga
     from iklearn.estimators.learned_solve import write_model_solutions_csv
     from iklearn.estimators.training import load_model
 
-    if not (math.isfinite(gate_threshold) and 0.0 < gate_threshold <= 1.0):
-        raise IKLearnError(f"--gate-threshold must be in (0, 1], got {gate_threshold}")
     check_writable(out)
     m = load_model(model_path, robot=robot, base_link=base, tip_link=tip)
     if gate and not m.has_gate:

@@ -11,6 +11,7 @@ from typing import Optional
 
 import typer
 
+from iklearn.cli._options import COUNT, FRACTION, POSITIVE, checked, seed_option
 from iklearn.cli.core import ROBOT_HELP
 from iklearn.errors import IKLearnError
 
@@ -62,17 +63,19 @@ def train_cmd(
     out: Path = typer.Option(..., "--out", help="model file to write (.npz)"),
     data: Optional[Path] = typer.Option(None, "--data", help="`iklearn data generate` directory, or a measured "
                                         "CSV/Parquet with q0..q{n-1},x,y,z,qx,qy,qz,qw (and t, s, for lwpr)"),
-    n: Optional[int] = typer.Option(None, "--n", help="generate this many samples from the robot model instead"),
+    n: Optional[int] = typer.Option(None, "--n", help="generate this many samples from the robot model instead",
+                                    callback=COUNT),
     base: Optional[str] = typer.Option(None, "--base", help="base link (URDF)"),
     tip: Optional[str] = typer.Option(None, "--tip", help="tip link (URDF)"),
-    holdout: float = typer.Option(0.1, "--holdout", help="share of the rows held out and scored at the end"),
+    holdout: float = typer.Option(0.1, "--holdout", help="share of the rows held out and scored at the end",
+                                  callback=FRACTION),
     epochs: Optional[int] = typer.Option(None, "--epochs", help="ml-ik: training epochs of both networks "
-                                         "(default 100)"),
+                                         "(default 100)", callback=checked(low=1, integer=True)),
     time_budget: Optional[float] = typer.Option(None, "--time-budget", help="ml-ik: seconds of training per "
-                                                "network at most"),
+                                                "network at most", callback=POSITIVE),
     sigma: Optional[str] = typer.Option(None, "--sigma", help="crisp: kernel width(s), comma-separated; several "
                                         "are chosen among on the held-out rows (default 1,2,4,8,16)"),
-    seed: int = typer.Option(0, "--seed", help="random seed (split, data generation, initialisation)"),
+    seed: int = seed_option("random seed of the split, data generation and initialisation (0 .. 4294967295)"),
     quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
 ) -> None:
     """Train a learned IK model for any robot; prints the held-out errors and writes the model."""
@@ -88,18 +91,12 @@ def train_cmd(
         raise IKLearnError("give either --data (a file or dataset directory) or --n (samples to generate)")
     if n is not None and n < MIN_ROWS[method]:
         raise IKLearnError(f"--n must be at least {MIN_ROWS[method]} for {method}, got {n}")
-    if not 0.0 <= holdout < 1.0:
-        raise IKLearnError(f"--holdout must be a fraction in [0, 1), got {holdout}")
     if method != "ml-ik" and (epochs is not None or time_budget is not None):
         raise IKLearnError("--epochs and --time-budget apply to ml-ik only")
     if method != "crisp" and sigma is not None:
         raise IKLearnError("--sigma applies to crisp only")
     params: dict = {}
     if epochs is not None or time_budget is not None:
-        if epochs is not None and epochs < 1:
-            raise IKLearnError(f"--epochs must be at least 1, got {epochs}")
-        if time_budget is not None and not (math.isfinite(time_budget) and time_budget > 0):
-            raise IKLearnError(f"--time-budget must be a positive number of seconds, got {time_budget}")
         net = {k: v for k, v in (("max_epochs", epochs), ("time_budget", time_budget)) if v is not None}
         params = {"regressor": dict(net), "classifier": dict(net)}
     if sigma is not None:
@@ -111,10 +108,9 @@ def train_cmd(
             raise IKLearnError(f"--sigma must be positive numbers, got {sigma!r}")
         params = {"crisp": {"sigma": sig}}
     check_writable(out)
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from iklearn.cli._output import progress
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), transient=True,
-                  disable=quiet) as bar:
+    with progress(quiet=quiet) as bar:
         model = train(method, robot, data=data, n=n, base_link=base, tip_link=tip, holdout=holdout,
                       params=params or None, seed=seed, out=out, progress=bar)
     for line in summary_lines(model.summary_):
