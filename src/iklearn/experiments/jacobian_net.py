@@ -81,8 +81,9 @@ def _dyna(ds: rm.M3Dataset, seed: int) -> rm.M3Dataset:
     return dataclasses.replace(ds, X=X, layout="dyna")
 
 
-def make_data(cfg: dict, seed: int) -> dict[str, rm.M3Dataset]:
-    """Every data set of the run, M3's sampler throughout; ``<name>_te``: its test set (held-out arms)."""
+def make_data(cfg: dict, seed: int, extensions: bool = True) -> dict[str, rm.M3Dataset]:
+    """Every data set of the run, M3's sampler throughout; ``<name>_te``: its test set (held-out arms).
+    ``extensions=False``: only the paper protocol's sets (no other labels, no extra confidence data)."""
     ss = [int(s) for s in np.random.SeedSequence(seed).generate_state(12)]
     mk = rm.make_dataset
     d = {"conf": mk(cfg["n_conf"], jacobians=False, seed=ss[0]),
@@ -90,14 +91,14 @@ def make_data(cfg: dict, seed: int) -> dict[str, rm.M3Dataset]:
          "conf_val": mk(cfg["n_test"], jacobians=False, seed=ss[2]),  # held-out arms: for a threshold only
          "conf96": mk(cfg["n_conf96"], layout="dyna", jacobians=False, seed=ss[3]),
          "conf96_te": mk(cfg["n_test_est"], layout="dyna", jacobians=False, seed=ss[4])}
-    for key, frame, branch in (("jac", "tip", "ikine6s"), ("jac_world", "world", "ikine6s"),
-                               ("jac_random", "tip", "random")):  # the same poses, other labels
+    labels = (("jac", "tip", "ikine6s"), ("jac_world", "world", "ikine6s"), ("jac_random", "tip", "random"))
+    for key, frame, branch in labels if extensions else labels[:1]:  # the same poses, other labels
         d[key] = mk(cfg["n_est"], frame=frame, branch=branch, only_reachable=True, seed=ss[5])
         d[key + "_te"] = mk(cfg["n_test_est"], frame=frame, branch=branch, only_reachable=True, seed=ss[6])
     d["jac96"], d["jac96_te"] = _dyna(d["jac"], ss[7]), _dyna(d["jac_te"], ss[8])
     if cfg.get("n_big"):
         d["conf_big"] = mk(cfg["n_big"], jacobians=False, seed=ss[9])
-    if cfg.get("conf_extra"):
+    if cfg.get("conf_extra") and extensions:
         d["conf_extra"] = mk(cfg["conf_extra"], jacobians=False, seed=ss[10])
     return d
 
@@ -111,16 +112,21 @@ def _evaluate(m, conf_te, jac_te) -> dict:
 
 
 def run(out: Path, size: Size = "quick", seed: int = 0, progress: Progress | None = None,
-        compare_optimisers: bool | None = None, ablation: bool | None = None) -> ExperimentResult:
-    """Tables VI and VII on the paper's protocol, then our extensions, inference speed, input robustness, uses."""
+        compare_optimisers: bool | None = None, ablation: bool | None = None,
+        extensions: bool = True) -> ExperimentResult:
+    """Tables VI and VII on the paper's protocol, then our extensions, inference speed, input robustness, uses.
+
+    ``extensions=False``: the paper protocol only (the paper-settings models on 24 and 96 features, the
+    baselines, inference speed, input robustness and the workspace use of the paper-settings 24-feature model),
+    for a machine too busy for the whole full-size run."""
     t_start = time.perf_counter()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     cfg = SIZES[size]
     res = ExperimentResult(name=NAME, title=TITLE, size=size, seed=seed)
-    d = make_data(cfg, seed)
+    d = make_data(cfg, seed, extensions)
     models, ev, curves = {}, {}, {}
-    for name in cfg["models"]:
+    for name in cfg["models"] if extensions else ("paper24", "paper96"):
         recipe, cs, es = MODELS[name]
         with Timer() as t:
             m = _net(cfg, seed, recipe).fit(d[cs].X, d[cs].reachable, d[es].X, d[es].J, progress=progress)
@@ -128,8 +134,9 @@ def run(out: Path, size: Size = "quick", seed: int = 0, progress: Progress | Non
         ev[name] = _evaluate(m, d[cs + "_te"], d[es + "_te"])
         h = m.history_
         curves[name] = dict(phase=h.phase, train_loss=h.train_loss, val_loss=h.val_loss, fit_time_s=t.s)
-    final = models["ours24"]
-    if cfg.get("conf_extra"):  # reachability labels are cheap: a last confidence phase on the paper's data + more
+    final, final_name = (models["ours24"], "ours24") if extensions else (models["paper24"], "paper24")
+    # reachability labels are cheap: a last confidence phase on the paper's data + more
+    if cfg.get("conf_extra") and extensions:
         X_all = np.vstack([d["conf"].X, d["conf_extra"].X])
         y_all = np.concatenate([d["conf"].reachable, d["conf_extra"].reachable])
         import copy
@@ -138,16 +145,17 @@ def run(out: Path, size: Size = "quick", seed: int = 0, progress: Progress | Non
         for epochs in cfg["conf_extra_epochs"]:  # each call: its own cosine learning-rate cycle
             final.fit_confidence(X_all, y_all, epochs=epochs, progress=progress)
         ev["ours24+"] = _evaluate(final, d["conf_te"], d["jac_te"])
+        final_name = "ours24+"
     final.save(out / "jacobian_net_tip.npz")
     big = d.get("conf_big", d["conf_te"])  # the final model's larger test set (the paper's at small sizes)
     p_big = final.predict_confidence(big.X)
     thr_val = best_threshold(d["conf_val"].reachable, final.predict_confidence(d["conf_val"].X))
     ci = {name: mcc_interval(d[MODELS.get(name, MODELS["ours24"])[1] + "_te"].reachable, e["pc"] >= 0.5,
                              seed=seed) for name, e in ev.items()}
-    ci["ours24+big"] = mcc_interval(big.reachable, p_big >= 0.5, seed=seed)
+    ci["final_big"] = mcc_interval(big.reachable, p_big >= 0.5, seed=seed)
     # --- speed and robustness
     speed = {name: inference_speed(m, big.X, n_single=cfg["n_single"])
-             for name, m in (("paper24", models["paper24"]), ("ours24+", final))}
+             for name, m in {"paper24": models["paper24"], final_name: final}.items()}
     t_num, t_ana = numerical_route_time(d["conf_te"], n=10 if size == "tiny" else 100, seed=seed)
     robust = rounding_robustness(final, big.X, big.reachable, CONST_COLS)
     # --- baselines on the paper's files: conf (24 features), jacob (96)
@@ -162,22 +170,27 @@ def run(out: Path, size: Size = "quick", seed: int = 0, progress: Progress | Non
     sh["uniform"] = float(rm.reachable(d["conf"].params, rm.sample_poses(len(d["conf"].X),
                                                                          np.random.default_rng(seed))).mean())
     res.tables += report.paper_tables(cfg, ev, conf_base, est_base, speed, t_num, t_ana, sh)
-    res.tables.append(report.extension_table(cfg, ev, ci, big, p_big, thr_val, "conf_big" in d))
+    if extensions:
+        res.tables.append(report.extension_table(cfg, ev, ci, big, p_big, thr_val, "conf_big" in d))
     res.tables.append(report.speed_table(speed, t_num, t_ana))
-    res.tables.append(report.robustness_table(robust))
+    res.tables.append(report.robustness_table(robust, final_name))
     abl = None
-    if ablation if ablation is not None else size == "full":
+    if extensions and (ablation if ablation is not None else size == "full"):
         abl = _ablation(cfg, d, seed, cfg.get("n_abl", cfg["n_conf"]), progress)
         res.tables.append(report.ablation_table(abl))
     # --- uses: workspace and resolved-rate control
     ws = uses.workspace(final, "kine", n_grid=10 if size == "tiny" else 40, seed=seed)
-    rr = uses.resolved_rate(models["world24"], "kine", steps=20 if size == "tiny" else 400)
+    rr = uses.resolved_rate(models["world24"], "kine", steps=20 if size == "tiny" else 400) if extensions else None
     res.tables.append(report.uses_table(ws, rr))
     save_json(out / "workspace.json", ws["data"])
-    save_json(out / "resolved_rate.json", rr)
-    res.figures += [uses.plot_workspace(ws, out / "workspace.png"), uses.plot_resolved_rate(rr, out / "resolved_rate.png")]
+    res.figures.append(uses.plot_workspace(ws, out / "workspace.png"))
+    res.data.append("workspace.json")
+    if rr is not None:
+        save_json(out / "resolved_rate.json", rr)
+        res.figures.append(uses.plot_resolved_rate(rr, out / "resolved_rate.png"))
+        res.data.append("resolved_rate.json")
     opt_n = None
-    if compare_optimisers if compare_optimisers is not None else size == "full":
+    if extensions and (compare_optimisers if compare_optimisers is not None else size == "full"):
         opt_n = cfg.get("n_opt", cfg["n_conf"])  # seven trainings: on a subset at the full size
         n_est = opt_n * cfg["n_est"] // cfg["n_conf"]
         opt = uses.compare_optimisers(lambda **o: _net(cfg, seed, **o), _head(d["conf"], opt_n), _head(d["jac"], n_est))
@@ -188,10 +201,13 @@ def run(out: Path, size: Size = "quick", seed: int = 0, progress: Progress | Non
     save_json(out / "training_curves.json", curves)
     save_json(out / "measurements.json", dict(speed=speed, robustness=robust, reachable_share=sh,
                                               mcc_ci=ci, threshold_validation=thr_val, ablation=abl))
-    res.data += ["tables.json", "training_curves.json", "measurements.json", "workspace.json", "resolved_rate.json"]
+    res.data += ["tables.json", "training_curves.json", "measurements.json"]
     res.figures.append(report.plot_curves(curves, out / "training_curves.png"))
-    res.claims += report.claims(cfg, ev, ci, sh, speed, robust, p_big, big, t_num)
-    res.notes += report.notes(cfg, d, sh, opt_n, thr_val, robust, {k: models[k] for k in ("paper24", "ours24")})
+    res.claims += report.claims(cfg, ev, ci, sh, speed, robust, p_big, big, t_num, final_name)
+    res.notes += report.notes(cfg, d, sh, opt_n, thr_val, robust, models)
+    if not extensions:
+        res.notes.append("This run: the paper protocol only (extensions=False); our recipe, other labels, more "
+                         "confidence data, the ablation and the optimiser comparison were not run.")
     import torch
 
     res.notes.append(f"Training ran on {torch.get_num_threads()} torch thread(s) (torch's setting, OMP_NUM_THREADS); "
