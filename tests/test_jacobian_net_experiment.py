@@ -62,3 +62,22 @@ def test_files_and_model(tiny):
         assert (out / f).is_file(), f
     m = JacobianNet.load(out / "jacobian_net_tip.npz")
     assert m.n_features_in_ == 24 and m.lift == "quad" and m.skip
+
+
+@pytest.mark.slow
+def test_paper_protocol_only(tmp_path):
+    """extensions=False (a busy machine's full-size run): the paper rows and the checks of the paper-settings
+    model, nothing of our recipe."""
+    from iklearn.experiments import jacobian_net as exp
+
+    res = exp.run(tmp_path, size="tiny", seed=0, extensions=False)
+    assert [t.title.split(",")[0] for t in res.tables[:2]] == ["Paper protocol", "Paper protocol"]
+    assert not any(t.title.startswith(("Extensions", "Ablation")) for t in res.tables)
+    assert all(c.protocol == "paper" or "paper settings" in c.what or c.id.endswith("numerical-route")
+               for c in res.claims)
+    assert {c.id for c in res.claims if c.protocol == "paper"} == {
+        "jacobian-net.data.reachable-share", "jacobian-net.table6.paper.mcc-24", "jacobian-net.table6.paper.mcc-96",
+        "jacobian-net.table7.paper.r2-96", "jacobian-net.table7.paper.r2-24"}
+    speed = next(t for t in res.tables if t.title.startswith("Inference"))
+    assert [r[0] for r in speed.rows][:1] == ["paper settings, 24 features"] and len(speed.rows) == 3
+    assert not (tmp_path / "resolved_rate.json").exists() and (tmp_path / "workspace.json").is_file()

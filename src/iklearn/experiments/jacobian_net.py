@@ -113,12 +113,13 @@ def _evaluate(m, conf_te, jac_te) -> dict:
 
 def run(out: Path, size: Size = "quick", seed: int = 0, progress: Progress | None = None,
         compare_optimisers: bool | None = None, ablation: bool | None = None,
-        extensions: bool = True) -> ExperimentResult:
+        extensions: bool = True, baselines: bool = True) -> ExperimentResult:
     """Tables VI and VII on the paper's protocol, then our extensions, inference speed, input robustness, uses.
 
     ``extensions=False``: the paper protocol only (the paper-settings models on 24 and 96 features, the
     baselines, inference speed, input robustness and the workspace use of the paper-settings 24-feature model),
-    for a machine too busy for the whole full-size run."""
+    for a machine too busy for the whole full-size run; ``baselines=False``: without the other learners of
+    tables VI and VII."""
     t_start = time.perf_counter()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -159,11 +160,13 @@ def run(out: Path, size: Size = "quick", seed: int = 0, progress: Progress | Non
     t_num, t_ana = numerical_route_time(d["conf_te"], n=10 if size == "tiny" else 100, seed=seed)
     robust = rounding_robustness(final, big.X, big.reachable, CONST_COLS)
     # --- baselines on the paper's files: conf (24 features), jacob (96)
-    conf_base = {k: (conf_metrics(d["conf_te"].reachable, p), t)
-                 for k, (p, t) in conf_baselines(d["conf"], d["conf_te"], cfg["n_sub"], cfg["n_gp"], seed,
-                                                 fast=size == "tiny").items()}
-    est_base = {k: (est_metrics(d["jac96_te"].J, p), t)
-                for k, (p, t) in est_baselines(d["jac96"], d["jac96_te"], cfg["n_sub"], cfg["n_gp"], seed).items()}
+    conf_base, est_base = {}, {}
+    if baselines:
+        conf_base = {k: (conf_metrics(d["conf_te"].reachable, p), t)
+                     for k, (p, t) in conf_baselines(d["conf"], d["conf_te"], cfg["n_sub"], cfg["n_gp"], seed,
+                                                     fast=size == "tiny").items()}
+        est_base = {k: (est_metrics(d["jac96_te"].J, p), t) for k, (p, t) in
+                    est_baselines(d["jac96"], d["jac96_te"], cfg["n_sub"], cfg["n_gp"], seed).items()}
     # --- tables
     sh = {k: float(d[k].reachable.mean()) for k in ("conf", "conf_te", "conf96")}
     # the same arms with one plain uniform pose each: the share M3's keep rule lifts
@@ -208,6 +211,9 @@ def run(out: Path, size: Size = "quick", seed: int = 0, progress: Progress | Non
     if not extensions:
         res.notes.append("This run: the paper protocol only (extensions=False); our recipe, other labels, more "
                          "confidence data, the ablation and the optimiser comparison were not run.")
+    if not baselines:
+        res.notes = [n for n in res.notes if not n.startswith("Baselines:")]
+        res.notes.append("This run: without the baseline learners of tables VI and VII (baselines=False).")
     import torch
 
     res.notes.append(f"Training ran on {torch.get_num_threads()} torch thread(s) (torch's setting, OMP_NUM_THREADS); "
