@@ -36,18 +36,18 @@ def biased(chain, kind: str, b: float, rng):
     return chain.perturbed(link_delta=b * 1e-3 * signs), signs
 
 
-def grid_search(X, Y, Xv, model, sigmas, lams, fixed: dict) -> tuple[dict, list[dict]]:
-    """Grid search of ``sigma`` x ``lam`` for CRiSP-FK on validation poses ``Xv`` (independent predictions,
-    batched LM; the true FK scores them). Returns the best ``{sigma, lam}`` and one record per grid point."""
+def grid_search(X, Y, Xv, chain, sigmas, lams, fixed: dict) -> tuple[dict, list[dict]]:
+    """Grid search of ``sigma`` x ``lam`` for CRiSP-FK with the true ``chain`` as its model, scored on validation
+    poses ``Xv`` (independent predictions, batched LM, errors through ``chain``'s FK).
+    Returns the best ``{sigma, lam}`` and one record per grid point."""
     from iklearn.estimators.crisp import CRiSP
 
-    chain_true = model
     rows = []
     for sigma, lam in itertools.product(sigmas, lams):
-        est = CRiSP(model=model, sigma=sigma, lam=lam, optimizer="lm", **fixed)
+        est = CRiSP(model=chain, sigma=sigma, lam=lam, optimizer="lm", **fixed)
         with Timer() as t:
             Q = est.fit(X, Y).predict(Xv)
-        pe, re = pose_error(fk(chain_true, Q), Xv)
+        pe, re = pose_error(fk(chain, Q), Xv)
         rows.append({"sigma": sigma, "lam": lam, "loss": float(np.mean(pe**2 + re**2)),
                      "pos_rmse": float(np.sqrt(np.mean(pe**2))), "rot_rmse": float(np.sqrt(np.mean(re**2))),
                      "seconds": t.s})
