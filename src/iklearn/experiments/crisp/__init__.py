@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from iklearn.errors import IKLearnError
 from iklearn.evaluation.record import ExperimentResult, Table, machine_info, save_json
 from iklearn.experiments.crisp import claims as _claims
 from iklearn.experiments.crisp import plots
@@ -29,10 +30,10 @@ _COMMON = dict(joint=[0.0, 0.01, 0.1, 1.0, 3.0], link=[0.1, 1.0, 10.0, 30.0], du
                planar_joint=[0.0, 1.0, 3.0, 10.0], planar_link=[0.005, 0.01, 0.02], example=("joint", 0.1, 0))
 SIZES = {
     "tiny": dict(_COMMON, labels=("branch", "random"), n_train=400, n_val=100, sigmas=[0.5, 1.0], lams=[1e-6],
-                 n_agree=10, n_traj=12, joint=[0.0, 1.0], link=[10.0], reps=1, settle_steps=120, pb_iterations=200,
-                 duration_s=1.2,
-                 curve=[100, 400], curve_sigmas=[1.0], curve_lams=[1e-6], n_val_curve=100, n_cmp=300,
-                 n_planar=400, n_traj_planar=6, mlp_epochs=3, planar_joint=[3.0], planar_link=[],
+                 n_agree=10, n_traj=6, joint=[0.0, 1.0], link=[10.0], reps=1, settle_steps=60, pb_iterations=100,
+                 duration_s=0.6,
+                 curve=[100, 400], curve_sigmas=[1.0], curve_lams=[1e-6], n_val_curve=60, n_cmp=300,
+                 n_planar=300, n_traj_planar=4, mlp_epochs=3, planar_joint=[3.0], planar_link=[],
                  example=("joint", 1.0, 0), pb_check=False),
     "quick": dict(_COMMON, labels=("branch",), n_train=5000, n_val=1000, sigmas=[0.5, 1.0], lams=[1e-6],
                   n_agree=50, n_traj=30, reps=1, settle_steps=240, pb_iterations=1000, curve=[200, 1000, 5000],
@@ -121,8 +122,15 @@ def _weights_table(w: dict) -> Table:
              "6,000 points")
 
 
-def run(out: Path, size: str = "quick", seed: int = 0, progress=None) -> ExperimentResult:
-    """Run the CRiSP experiment at ``size`` ('tiny', 'quick', 'full'); writes tables, figures and data to ``out``."""
+PARTS = ("table2", "extensions", "planar")
+
+
+def run(out: Path, size: str = "quick", seed: int = 0, progress=None, parts=PARTS) -> ExperimentResult:
+    """Run the CRiSP experiment at ``size`` ('tiny', 'quick', 'full'); writes tables, figures and data to ``out``.
+
+    ``parts``: which of :data:`PARTS` to run (the CLI runs all). ``'table2'`` (data, grid search, the simulated
+    Table 2 and its kinematic twin) always runs; ``'extensions'`` adds the learning curve and the weights
+    comparison, ``'planar'`` the planar Table 1 / Fig. 4. A subset is recorded in the result's command."""
     from threadpoolctl import threadpool_limits
 
     from iklearn.experiments.crisp.extension import learning_curve, weights_comparison
@@ -132,38 +140,68 @@ def run(out: Path, size: str = "quick", seed: int = 0, progress=None) -> Experim
     cfg = SIZES[size]
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    res = ExperimentResult(NAME, TITLE, size, seed, command=f"iklearn reproduce crisp --{size} --seed {seed}")
+    bad = set(parts) - set(PARTS)
+    if bad:
+        raise IKLearnError(f"parts must be among {PARTS}, got {sorted(bad)}")
+    command = f"iklearn reproduce crisp --{size} --seed {seed}"
+    if set(parts) != set(PARTS):
+        command = (f"python -c \"from iklearn.experiments import crisp; crisp.run(OUT, '{size}', seed={seed}, "
+                   f"parts={tuple(p for p in PARTS if p in parts)!r})\"")
+    res = ExperimentResult(NAME, TITLE, size, seed, command=command)
     t0 = time.perf_counter()
+    stages: dict[str, dict[str, float]] = {}  # wall and CPU seconds per stage, to size larger runs
+
+    def stage(name, f, *a):
+        w, c = time.perf_counter(), time.process_time()
+        r = f(*a)
+        stages[name] = {"wall_s": time.perf_counter() - w, "cpu_s": time.process_time() - c}
+        return r
+
     with threadpool_limits(1):  # many tiny BLAS calls: threads only add contention
-        fitted = fit_models(cfg, seed, progress)
-        t2 = run_table2(cfg, seed, fitted, progress)
-        pbc = pybullet_iterations_check(np.asarray(t2["trajs"]["C0"])[:5]) if cfg["pb_check"] else {}
-        curve = learning_curve(cfg, seed, fitted, progress)
-        wts = weights_comparison(cfg, seed, fitted)
-        planar = run_planar(cfg, seed, out, res, progress)
+        fitted = stage("data+grid search", fit_models, cfg, seed, progress)
+        t2 = stage("table 2 (simulated)", run_table2, cfg, seed, fitted, progress)
+        pbc = (stage("pybullet iterations", pybullet_iterations_check, np.asarray(t2["trajs"]["C0"])[:5])
+               if cfg["pb_check"] else {})
+        curve, wts = {"sizes": [], "noise": {}, "rows": []}, {}
+        if "extensions" in parts:
+            curve = stage("learning curve", learning_curve, cfg, seed, fitted, progress)
+            wts = stage("weights", weights_comparison, cfg, seed, fitted)
+        if "planar" in parts:
+            stage("planar", run_planar, cfg, seed, out, res, progress)
     planar_tables, res.tables = res.tables, []
     _table2(cfg, t2, res)  # paper protocol (pos, orn), then the kinematic twin (extension)
     res.tables.insert(2, _grid_table(cfg, fitted))
-    res.tables += [_curve_table(curve), _weights_table(wts)] + planar_tables
+    res.tables += ([_curve_table(curve), _weights_table(wts)] if wts else []) + planar_tables
     methods = [f"CRiSP-FK/{lab}" for lab in cfg["labels"]] + ["PyBullet IK"]
-    plots.error_vs_bias(out, t2["cells"], cfg, methods, res)
     ex = cfg["example"]
-    plots.tracks(out, t2["trajs"], t2["examples"], load_robot(ROBOT), _setting_label(ex[0], ex[1]), res)
-    plots.learning_curve(out, curve, res)
+
+    def figures():
+        plots.error_vs_bias(out, t2["cells"], cfg, methods, res)
+        plots.tracks(out, t2["trajs"], t2["examples"], load_robot(ROBOT), _setting_label(ex[0], ex[1]), res)
+        if curve["rows"]:
+            plots.learning_curve(out, curve, res)
+
+    stage("panda figures", figures)
     save_json(out / "panda.json", {k: v for k, v in t2.items() if k != "examples"}
               | {"grid": fitted["grid"], "best": fitted["best"], "agree": fitted["agree"],
-                 "fit_timing": fitted["timing"], "pybullet_iterations": pbc})
-    save_json(out / "learning_curve.json", curve)
-    save_json(out / "weights.json", wts)
-    res.data += ["panda.json", "learning_curve.json", "weights.json"]
+                 "fit_timing": fitted["timing"], "pybullet_iterations": pbc, "stages": stages})
+    res.data.append("panda.json")
+    if wts:
+        save_json(out / "learning_curve.json", curve)
+        save_json(out / "weights.json", wts)
+        res.data += ["learning_curve.json", "weights.json"]
     res.claims = _claims.build(cfg, fitted, t2, curve)
-    res.notes += _claims.notes(cfg, fitted, t2, pbc, wts) + [
-        f"Planar part: {PLANAR_KW} (fixed, not grid-searched), our SDLS as the baseline, kinematic errors.",
-        f"Machine: {machine_info()}",
-    ]
+    res.notes += _claims.notes(cfg, fitted, t2, pbc, wts)
+    if "planar" in parts:
+        res.notes.append(f"Planar part: {PLANAR_KW} (fixed, not grid-searched), our SDLS as the baseline, kinematic "
+                         "errors.")
+    if set(parts) != set(PARTS):
+        res.notes.append(f"Parts run: {', '.join(p for p in PARTS if p in parts)} (not: "
+                         f"{', '.join(p for p in PARTS if p not in parts)}).")
+    res.notes.append(f"Machine: {machine_info()}")
     res.wall_time_s = time.perf_counter() - t0
     res.save(out)
     return res
 
 
-__all__ = ["NAME", "TITLE", "SIZES", "run", "PANDA_FIXED", "PANDA_TRAJ", "REST", "CUBE_SIDE"]
+__all__ = ["NAME", "TITLE", "SIZES", "PARTS", "run", "PANDA_FIXED", "PANDA_TRAJ", "REST", "CUBE_SIDE"]

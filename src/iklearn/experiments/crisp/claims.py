@@ -160,10 +160,12 @@ def notes(cfg: dict, fitted: dict, t2: dict, pbc: dict, wts: dict) -> list[str]:
         "The authors' released code scores each configuration by setting the joints in PyBullet (resetJointState, "
         "no dynamics) and reports the mean per-point sum of absolute coordinate errors; here every row of Table 2 is "
         "the RMSE of the Euclidean error of the simulated, position-controlled arm.",
-        f"Weights beyond 6,000 points: the top-{PANDA_FIXED['n_neighbors']} local sub-system of K + n lam I (the exact "
-        f"factor would take 9.8 GB at 35,000 points); on {wts['n']} points exact vs local validation position RMSE "
-        f"{wts['exact']['val_pos_rmse'] * 1e3:.4f} vs {wts['local']['val_pos_rmse'] * 1e3:.4f} mm.",
     ]
+    if wts:
+        out.append(f"Weights beyond 6,000 points: the top-{PANDA_FIXED['n_neighbors']} local sub-system of K + n lam I "
+                   f"(the exact factor would take 9.8 GB at 35,000 points); on {wts['n']} points exact vs local "
+                   f"validation position RMSE {wts['exact']['val_pos_rmse'] * 1e3:.4f} vs "
+                   f"{wts['local']['val_pos_rmse'] * 1e3:.4f} mm.")
     if pbc:
         out.append("PyBullet IK iteration budget, 5 points of C0, unbiased: " + "; ".join(
             f"{k} iterations: {v['pos_rmse'] * 1e3:.4f} mm, {v['rot_rmse'] * 1e3:.3f} mrad, "
