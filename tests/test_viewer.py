@@ -191,6 +191,17 @@ def test_model_warm_start_seeds_the_solver(viewers, tmp_path):
     assert s.success and "warm start:" in v.overlay._text.content
 
 
+def test_model_from_iklearn_train_seeds_the_solver(viewers, tmp_path):
+    arm = load_robot("planar3")
+    model = iklearn.train("crisp", arm, n=30, params={"crisp": {"sigma": [2.0]}}, out=tmp_path / "crisp.npz")
+    v = viewers("planar3", model=tmp_path / "crisp.npz")
+    T = fk(arm, np.array([0.3, 0.6, -0.4]))
+    v.set_target(T)
+    warm = model.predict(T[None])[0]
+    np.testing.assert_allclose(v.last_seed, warm, atol=1e-12)
+    np.testing.assert_allclose(v.overlay.warm_q, warm, atol=1e-12)
+
+
 def test_model_refusals(viewers, tmp_path):
     from iklearn.errors import ModelMismatchError
     from iklearn.estimators._io import save_model

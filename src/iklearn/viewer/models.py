@@ -8,6 +8,7 @@ class and to what the viewer shows of it:
   as a point cloud beside the true reachability (IK with restarts at the same poses), and their agreement;
 - ``'warm_start'`` (a regressor with ``predict(poses (N, 4, 4)) -> (N, dof)``): its answer for the current
   target as a ghost arm, used as the seed of the live solve, with the errors before and after refinement.
+  A model from ``iklearn train`` (kind ``'learned_ik'``, ml-ik or crisp) is shown the same way.
 
 Every class is loaded with ``cls.load(path, robot=chain)``, which refuses a file made for another robot.
 """
@@ -41,9 +42,17 @@ def attach_model(viewer, path: str | os.PathLike):
     from iklearn.estimators._io import model_kind
 
     kind = model_kind(path)
+    if kind == "learned_ik":  # a model from `iklearn train`: its answer is the warm start
+        from iklearn.estimators.learned import LearnedIK
+
+        model = LearnedIK.load(path, robot=viewer.chain)
+        if model.method == "lwpr":
+            raise IKLearnError("--model: an lwpr model learns joint velocities, not configurations; the viewer "
+                               "shows ml-ik and crisp models from `iklearn train`")
+        return WarmStartOverlay(viewer, model, Path(path).name)
     if kind not in VIEWABLE:
         raise IKLearnError(f"--model: the viewer cannot show a '{kind}' model; it shows "
-                           f"{', '.join(sorted(VIEWABLE))}")
+                           f"{', '.join(sorted(VIEWABLE))} and ml-ik / crisp models from `iklearn train`")
     module, name, role = VIEWABLE[kind]
     model = getattr(importlib.import_module(module), name).load(path, robot=viewer.chain)
     label = Path(path).name
