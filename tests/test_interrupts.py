@@ -112,8 +112,8 @@ def test_a_cleanup_that_hangs_still_ends_with_130(tmp_path, child_env):
         c._install_interrupt_handler()
         lock = threading.Lock()
         lock.acquire()
-        print("ready", file=sys.stderr, flush=True)
-        try:
+        try:  # "ready" inside the try: a signal right after it must land in the except, not before the try
+            print("ready", file=sys.stderr, flush=True)
             time.sleep(60)
         except KeyboardInterrupt:
             lock.acquire()  # never returns
