@@ -12,7 +12,11 @@ Joints on a limit that the step pushes outwards are frozen and the step re-solve
 set); revolute joints whose range spans 2 pi wrap instead of clamping.
 A try restarts from a random configuration inside the limits (uniform, or around the seed when
 ``nearest``) after ``iters_per_try`` iterations, when lambda blows up, or when it stalls (the error did
-not halve over ``stall_window`` iterations). Every fourth try starts within 10 % of each joint range of the
+not halve over ``stall_window`` iterations, or an accepted step cut it by less than a fifth while it is still
+above 1e-4: a try at a local minimum or pinned on a limit, the common way a try fails on 5-DOF arms whose
+6-D targets leave local minima of nonzero error, no longer runs a second window there; 3,000 random targets:
+mean iterations SO-100 23.0 -> 19.2, arm5 21.9 -> 18.5, Unitree Z1 36.4 -> 32.7, Panda 23.2 -> 22.2, UR5 and
+iiwa14 unchanged, all solved). Every fourth try starts within 10 % of each joint range of the
 best configuration so far instead: a try that stalled close to a solution by a joint limit gets a second
 chance (3,000 random targets, default settings: failures PUMA 560 8 -> 3, Unitree Z1 2 -> 1; mean iterations
 Z1 30 -> 27.5, PUMA 41 -> 39, the other arms within +-1). The normal equations are rebuilt only when q moved
@@ -35,6 +39,11 @@ from iklearn.solvers._task_kernel import _done, _task_error, _task_jacobian
 # Panda / iiwa14 / arm5 targets: 0.1 needs 20-25 % fewer iterations on average than 1e-3 (large first steps
 # from a random start overshoot, get rejected, and cost a full FK each).
 LAM0 = 0.1
+# An accepted step that leaves more than STEP_STALL of the error, with the error still above STEP_STALL_E
+# (weighted, m^2 and rad^2), ends the try (see the module notes). Converging tries cut the error by far more
+# per step; tries that crawl along a valley close to a solution (seen on the Z1) are below the floor.
+STEP_STALL = 0.8
+STEP_STALL_E = 1e-4
 
 
 @njit(cache=True)
@@ -159,6 +168,7 @@ def lm_solve_one(
     E_win = E
     fresh = True  # q changed since the normal equations were built (a rejected step leaves them valid)
     mu = 0.0
+    crawl = False
     for it in range(1, max_iters + 1):
         if fresh:
             jacobian_from_frames(types, T, P, Z, J, False)
@@ -221,6 +231,7 @@ def lm_solve_one(
             En, pen, ren = _task_error(Tt, Tn, en, w, task)
             if En < E:
                 accepted = True
+                crawl = En > STEP_STALL * E and En > STEP_STALL_E
                 q, qn = qn, q
                 e, en = en, e
                 T, Tn = Tn, T
@@ -242,9 +253,9 @@ def lm_solve_one(
         if not accepted:
             lam *= 10.0
         it_try += 1
-        stalled = False
+        stalled = stall_window > 0 and accepted and crawl
         if stall_window > 0 and it_try % stall_window == 0:
-            stalled = E > stall_ratio * E_win
+            stalled = stalled or E > stall_ratio * E_win
             E_win = E
         if it_try >= iters_per_try or lam > 1e8 or stalled:
             tries += 1

@@ -44,7 +44,13 @@ class LevenbergMarquardt(IKSolver):
     position_only : bool
         Solve for position alone (orientation free).
     rotation_weight : float
-        Weight of the rotation error (rad) relative to the position error (m).
+        Weight of the squared rotation error (rad^2) relative to the squared position error (m^2). It shapes
+        the path from a random start, not the success test (both tolerances hold whatever it is). 0.2 lets
+        position lead a little: with 1.0 the rotation error (about 1 rad from a random start, against tenths
+        of a metre) dominates the first steps, which end more often at a local minimum on arms that cannot
+        match every orientation (3,000 random targets, seed 0: mean iterations SO-100 19.2 -> 17.7,
+        Unitree Z1 32.7 -> 21.7, Panda, UR5, iiwa14, arm5 5-11 % fewer; with the stall rule of the kernel, on
+        seed 1 and arms not used to choose it: PUMA 560 43.5 -> 25.2, arm4 13.6 -> 10.7, snake24 9.4 -> 7.8).
     weights : (6,) or None
         Per-axis weights ``[x, y, z, rx, ry, rz]`` of the error expressed in the *target* frame; a zero
         weight frees that axis (it counts neither in the error nor in the success test). Replaces
@@ -94,7 +100,7 @@ class LevenbergMarquardt(IKSolver):
         time_budget: float | None = None,
         nearest: bool = False,
         position_only: bool = False,
-        rotation_weight: float = 1.0,
+        rotation_weight: float = 0.2,
         weights=None,
         tolerances=None,
         free_axis: str | None = None,
