@@ -9,6 +9,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from iklearn._fast_blas import preload_cython_blas
+
+preload_cython_blas()  # before numba's target starts: it would import all of scipy.linalg (see _fast_blas)
+
 REVOLUTE = 0
 
 
