@@ -3,7 +3,8 @@ in a new process (the wall-clock time a user waits, and the CPU time, which a bu
 and which heavy modules ``import iklearn`` loads.
 
 One untimed run of each command first fills numba's on-disk cache (only the first call after an install
-compiles); then ``--repeats`` timed runs, interleaved; the median is reported. Targets (issue 18):
+compiles) and Python's bytecode cache (``PYTHONDONTWRITEBYTECODE`` is dropped for the commands: an installed
+package has its ``.pyc`` files, and recompiling iklearn's sources in every process cost ~0.1-0.2 s here); then ``--repeats`` timed runs, interleaved; the median is reported. Targets (issue 18):
 ``iklearn --help`` <= 0.5 s, one-target ``iklearn solve`` <= 1.5 s, ``import iklearn`` without numba, torch,
 scipy.spatial or matplotlib. Usage::
 
@@ -52,15 +53,16 @@ def main() -> None:
         "iklearn solve, one target (panda)": ik + ["solve", "--robot", "panda", "--targets", str(targets), "--out",
                                                    str(tmp / "o.csv")],
     }
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     for c in cmds.values():  # fill the caches
-        subprocess.run(c, check=True, capture_output=True)
+        subprocess.run(c, check=True, capture_output=True, env=env)
     times = {k: [] for k in cmds}
     cpu = {k: [] for k in cmds}
     for _ in range(a.repeats):
         for k, c in cmds.items():
             r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
             t0 = time.perf_counter()
-            subprocess.run(c, check=True, capture_output=True)
+            subprocess.run(c, check=True, capture_output=True, env=env)
             times[k].append(time.perf_counter() - t0)
             r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
             cpu[k].append(r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime)
