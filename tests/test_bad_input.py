@@ -67,7 +67,7 @@ def test_quaternion_norm_within_10_percent_is_normalised(scale, method):
     bad = target.copy()
     bad[3:] *= scale
     if 0.9 <= scale <= 1.1:
-        from iklearn._validate import as_poses
+        from iklearn.kinematics.pose import as_poses
 
         np.testing.assert_allclose(as_poses(bad)[0], as_poses(target)[0], atol=1e-12)
         a = solve(c, bad, method=method, max_iterations=50, seed=1, q0=[0.25, 0.55, -0.2])

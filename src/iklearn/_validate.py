@@ -49,36 +49,6 @@ def check_finite(a: np.ndarray, name: str) -> None:
         raise NonFiniteError(f"{name} contains NaN or inf (first at index {tuple(int(i) for i in bad)})")
 
 
-def as_poses(x, name: str = "targets") -> tuple[np.ndarray, bool]:
-    """Validate poses given as ``(N, 7)`` ``[x,y,z,qx,qy,qz,qw]`` or ``(N, 4, 4)`` / ``(4, 4)`` matrices.
-
-    Returns ``(N, 4, 4)`` homogeneous transforms. Quaternions are normalised; a quaternion whose norm is
-    far from 1 (outside [0.9, 1.1]) or zero is refused, because it most likely means swapped columns.
-    """
-    from iklearn.kinematics.pose import pose7_to_matrix
-
-    try:
-        a = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ShapeError(f"{name} must be numeric poses (N, 7) or (N, 4, 4), got {type(x).__name__}") from None
-    if a.ndim in (2, 3) and a.shape[-2:] == (4, 4):
-        single = a.ndim == 2
-        m = a[None] if single else a
-        check_finite(m, name)
-        if not np.allclose(m[:, 3, :], [0, 0, 0, 1], atol=1e-9):
-            raise ShapeError(f"{name}: bottom row of a 4x4 pose must be [0, 0, 0, 1]")
-        R = m[:, :3, :3]
-        err = np.abs(np.einsum("nji,njk->nik", R, R) - np.eye(3)).max(initial=0.0)
-        if err > 1e-6:
-            raise ShapeError(f"{name}: rotation block is not orthonormal (max |R^T R - I| = {err:.2e})")
-        return np.ascontiguousarray(m), single
-    p, single = as_batch(x, 7, name)
-    bad = first_bad_quaternion(p[:, 3:])
-    if bad is not None:
-        raise ShapeError(f"{name}[{bad[0]}]: {QUATERNION_NORM.format(norm=bad[1])}")
-    return pose7_to_matrix(p), single
-
-
 #: the message for a quaternion whose norm is far from 1 (``{norm}`` filled in)
 QUATERNION_NORM = ("quaternion (qx, qy, qz, qw) has norm {norm:.3g}; expected a unit quaternion (norms within 10% "
                    "of 1 are normalised; a norm far from 1 most likely means the columns are swapped)")

@@ -166,7 +166,8 @@ def calibrate(
 def _calibrate(chain, q, poses, position_sigma, rotation_sigma, holdout, tol, loss, max_nfev, max_passes, seed):
     from scipy.optimize import least_squares
 
-    from iklearn._validate import as_batch, as_poses
+    from iklearn._validate import as_batch
+    from iklearn.kinematics.pose import as_poses
 
     Q, _ = as_batch(q, chain.dof, "q")
     T, _ = as_poses(poses, "poses")

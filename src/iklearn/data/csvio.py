@@ -68,7 +68,7 @@ def read_poses_csv(path: str | os.PathLike) -> np.ndarray:
     """``(N, 7)`` poses ``[x, y, z, qx, qy, qz, qw]`` from a CSV with those column names.
 
     A quaternion whose norm is far from 1 is refused here, naming its file line (see
-    :func:`iklearn._validate.as_poses`)."""
+    :func:`iklearn.kinematics.pose.as_poses`)."""
     from iklearn._validate import QUATERNION_NORM, first_bad_quaternion
 
     P, lines = _read(path, POSE_COLUMNS)

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from iklearn._validate import as_batch, as_poses
+from iklearn._validate import as_batch
 from iklearn.data.sampling import DataArgumentError, check_size
 from iklearn.errors import IKLearnError
+from iklearn.kinematics.pose import as_poses
 from iklearn.robot.chain import Chain
 
 UNREACHABLE, NEAR_SINGULAR, ADEQUATE, HIGH_MANIPULABILITY = 0, 1, 2, 3

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from iklearn._validate import as_batch, as_poses, check_finite
+from iklearn._validate import as_batch, check_finite
 from iklearn.errors import IKLearnError, ShapeError
+from iklearn.kinematics.pose import as_poses
 from iklearn.robot.chain import Chain
 
 _KIND = "mlp-ik"

@@ -9,23 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from iklearn._validate import QUATERNION_NORM, as_batch, check_finite, first_bad_quaternion
+from iklearn.errors import ShapeError
+
 
 def _rotation():
     # SciPy's Rotation, imported on first use: scipy.spatial costs more to import than a small IK call
     from scipy.spatial.transform import Rotation
 
     return Rotation
-
-
-def joint_motion(axis: np.ndarray, joint_type: int, value: float) -> np.ndarray:
-    """4x4 motion of one joint: rotation by ``value`` rad about ``axis`` (type 0) or translation (type 1)."""
-    T = np.eye(4)
-    axis = np.asarray(axis, float)
-    if joint_type == 1:
-        T[:3, 3] = axis * value
-    else:
-        T[:3, :3] = _rotation().from_rotvec(axis * value).as_matrix()
-    return T
 
 
 def matrix_to_pose7(T: np.ndarray) -> np.ndarray:
@@ -49,6 +41,34 @@ def pose7_to_matrix(p: np.ndarray) -> np.ndarray:
         T[:, :3, :3] = quat_to_rotation(p2[:, 3:])
     T[:, :3, 3] = p2[:, :3]
     return T.reshape(*shp, 4, 4)
+
+
+def as_poses(x, name: str = "targets") -> tuple[np.ndarray, bool]:
+    """Validate poses given as ``(N, 7)`` ``[x,y,z,qx,qy,qz,qw]`` or ``(N, 4, 4)`` / ``(4, 4)`` matrices.
+
+    Returns ``(N, 4, 4)`` homogeneous transforms. Quaternions are normalised; a quaternion whose norm is
+    far from 1 (outside [0.9, 1.1]) or zero is refused, because it most likely means swapped columns.
+    """
+    try:
+        a = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ShapeError(f"{name} must be numeric poses (N, 7) or (N, 4, 4), got {type(x).__name__}") from None
+    if a.ndim in (2, 3) and a.shape[-2:] == (4, 4):
+        single = a.ndim == 2
+        m = a[None] if single else a
+        check_finite(m, name)
+        if not np.allclose(m[:, 3, :], [0, 0, 0, 1], atol=1e-9):
+            raise ShapeError(f"{name}: bottom row of a 4x4 pose must be [0, 0, 0, 1]")
+        R = m[:, :3, :3]
+        err = np.abs(np.einsum("nji,njk->nik", R, R) - np.eye(3)).max(initial=0.0)
+        if err > 1e-6:
+            raise ShapeError(f"{name}: rotation block is not orthonormal (max |R^T R - I| = {err:.2e})")
+        return np.ascontiguousarray(m), single
+    p, single = as_batch(x, 7, name)
+    bad = first_bad_quaternion(p[:, 3:])
+    if bad is not None:
+        raise ShapeError(f"{name}[{bad[0]}]: {QUATERNION_NORM.format(norm=bad[1])}")
+    return pose7_to_matrix(p), single
 
 
 def rotation_to_quat(R: np.ndarray) -> np.ndarray:

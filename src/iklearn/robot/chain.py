@@ -23,6 +23,21 @@ def _frozen(a, shape=None) -> np.ndarray:
     return a
 
 
+def joint_motion(axis: np.ndarray, joint_type: int, value: float) -> np.ndarray:
+    """4x4 motion ``M_i`` of one joint: rotation by ``value`` rad about the unit ``axis`` (``REVOLUTE``) or
+    translation by ``value`` m along it (``PRISMATIC``)."""
+    T = np.eye(4)
+    axis = np.asarray(axis, float)
+    if joint_type == PRISMATIC:
+        T[:3, 3] = axis * value
+    else:
+        # SciPy imported on first use: scipy.spatial costs more to import than loading a robot
+        from scipy.spatial.transform import Rotation
+
+        T[:3, :3] = Rotation.from_rotvec(axis * value).as_matrix()
+    return T
+
+
 @dataclass(frozen=True, eq=False)
 class Chain:
     """A serial chain of 1-DOF joints (revolute or prismatic).
@@ -181,8 +196,6 @@ class Chain:
         tip[:3, 3] = trans[n]
         # an offset of joint i is a motion M_i(off_i) applied before M_i(q_i); fold it into the frame that
         # follows joint i (fixed[i+1] or tip) from the left, which commutes with M_i for the same axis.
-        from iklearn.kinematics.pose import joint_motion
-
         for i in range(n):
             if off[i] != 0.0:
                 M = joint_motion(self.axes[i], int(self.joint_types[i]), off[i])

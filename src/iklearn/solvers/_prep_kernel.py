@@ -78,7 +78,7 @@ def poses7_to_matrices(X, T):
 @njit(cache=True)
 def check_matrices(X):
     """Check ``X`` (N, 4, 4): finite, bottom row [0, 0, 0, 1], orthonormal rotation (to 1e-6), as
-    :func:`iklearn._validate.as_poses` does. Returns the first bad row or -1."""
+    :func:`iklearn.kinematics.pose.as_poses` does. Returns the first bad row or -1."""
     for b in range(X.shape[0]):
         for i in range(4):
             for j in range(4):

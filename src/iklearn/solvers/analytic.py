@@ -17,8 +17,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from iklearn._validate import as_poses
 from iklearn.errors import IKLearnError, ModelMismatchError
+from iklearn.kinematics.pose import as_poses
 from iklearn.robot.chain import Chain
 from iklearn.solvers.base import IKSolver, prepare
 from iklearn.solvers.result import IKResult

@@ -10,7 +10,8 @@ from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
-from iklearn._validate import as_batch, as_poses
+from iklearn._validate import as_batch
+from iklearn.kinematics.pose import as_poses
 from iklearn.robot.chain import Chain
 from iklearn.solvers.result import IKResult
 

@@ -13,8 +13,8 @@ from typing import Callable
 
 import numpy as np
 
-from iklearn._validate import as_poses
 from iklearn.errors import IKLearnError
+from iklearn.kinematics.pose import as_poses
 from iklearn.robot.chain import Chain
 from iklearn.solvers.result import IKResult
 

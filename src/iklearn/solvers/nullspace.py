@@ -21,10 +21,10 @@ from typing import Callable, Literal
 
 import numpy as np
 
-from iklearn._validate import as_batch
+from iklearn._validate import as_batch, check_finite
 from iklearn.errors import IKLearnError, ShapeError
 from iklearn.kinematics.fk import fk, fk_and_jacobian
-from iklearn.kinematics.pose import pose_error
+from iklearn.kinematics.pose import as_poses, pose_error
 from iklearn.robot.chain import Chain
 from iklearn.solvers.dls import task_error
 
@@ -187,14 +187,10 @@ def track(
     traj = np.asarray(trajectory, float)
     if traj.ndim == 2 and traj.shape[1] == 3:
         position_only = True
-        from iklearn._validate import check_finite
-
         check_finite(traj, "trajectory")
         Td = np.tile(np.eye(4), (traj.shape[0], 1, 1))
         Td[:, :3, 3] = traj
     else:
-        from iklearn._validate import as_poses
-
         position_only = False
         Td, _ = as_poses(traj, "trajectory")
     m = 3 if position_only else 6

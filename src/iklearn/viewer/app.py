@@ -18,11 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from iklearn._validate import as_poses
 from iklearn.errors import IKLearnError, require
 from iklearn.kinematics import fk
-from iklearn.kinematics.pose import joint_motion
-from iklearn.robot.chain import PRISMATIC, Chain
+from iklearn.kinematics.pose import as_poses
+from iklearn.robot.chain import PRISMATIC, Chain, joint_motion
 from iklearn.viewer.arms import MeshSource, make_arm, wxyz
 
 #: Ghost-arm colour (RGB 0-1) of a learned model's warm start.

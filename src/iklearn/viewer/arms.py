@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from iklearn.kinematics import fk
-from iklearn.kinematics.pose import joint_motion, rotation_to_quat
-from iklearn.robot.chain import Chain
+from iklearn.kinematics.pose import rotation_to_quat
+from iklearn.robot.chain import Chain, joint_motion
 
 #: Built-in robots whose kinematics equal a URDF of example-robot-data: (file, base link, tip link).
 ERD_VISUALS = {

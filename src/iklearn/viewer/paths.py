@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from iklearn._validate import as_poses
 from iklearn.errors import IKLearnError
+from iklearn.kinematics.pose import as_poses
 from iklearn.viewer.arms import wxyz
 
 OK_RGB = (40, 170, 90)

@@ -39,10 +39,11 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import minimize
 
-from iklearn._validate import as_batch, as_poses, check_finite
+from iklearn._validate import as_batch, check_finite
 from iklearn.errors import IKLearnError, ShapeError
 from iklearn.estimators.crisp import _kernels as ck
 from iklearn.kinematics.fk import fk
+from iklearn.kinematics.pose import as_poses
 from iklearn.robot.chain import Chain
 
 _KIND = "crisp"

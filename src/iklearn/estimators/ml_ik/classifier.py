@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from iklearn._validate import as_poses
 from iklearn.errors import IKLearnError, ShapeError
 from iklearn.estimators.ml_ik import _torch_utils as tu
+from iklearn.kinematics.pose import as_poses
 from iklearn.robot.chain import Chain
 
 _KIND = "ml_ik.conditioning_classifier"

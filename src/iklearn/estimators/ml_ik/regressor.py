@@ -8,9 +8,10 @@ from typing import Sequence
 
 import numpy as np
 
-from iklearn._validate import as_batch, as_poses
+from iklearn._validate import as_batch
 from iklearn.errors import IKLearnError, ShapeError
 from iklearn.estimators.ml_ik import _torch_utils as tu
+from iklearn.kinematics.pose import as_poses
 from iklearn.robot.chain import Chain
 
 _KIND = "ml_ik.clustered_mlp_regressor"
