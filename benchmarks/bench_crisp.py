@@ -49,7 +49,7 @@ def main() -> None:
             for label, model in (("none", ch), ("joint 1 deg", biased)):
                 with threadpool_limits(1):
                     t0 = time.perf_counter()
-                    est = CRiSP(model=model, sigma=0.5, lam=1e-6, **{**PANDA_FIXED, **kw}, approximation=approx).fit(T, Y)
+                    est = CRiSP(robot=model, sigma=0.5, lam=1e-6, **{**PANDA_FIXED, **kw}, approximation=approx).fit(T, Y)
                     t_fit = time.perf_counter() - t0
                     errs, t_pred = {}, 0.0
                     for nm, P in trajs.items():

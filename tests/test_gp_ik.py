@@ -77,7 +77,13 @@ def test_chol_drop_first():
 
 
 def test_gp_prior_without_points():
-    m, s = OnlineGP(prior_mean=0.5, signal_variance=0.04, noise_variance=0.0).predict(np.zeros((3, 7)))
+    from iklearn.errors import NotFittedError
+
+    gp = OnlineGP(prior_mean=0.5, signal_variance=0.04, noise_variance=0.0)
+    with pytest.raises(NotFittedError):  # no input dimension yet
+        gp.predict(np.zeros((3, 7)))
+    gp.allocate(7)
+    m, s = gp.predict(np.zeros((3, 7)))
     np.testing.assert_allclose(m, 0.5)
     np.testing.assert_allclose(s, 0.2)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from iklearn.errors import ModelMismatchError, NonFiniteError, ShapeError
+from iklearn.errors import ModelMismatchError, NonFiniteError, NotFittedError, ShapeError
 from iklearn.estimators.lwpr import LWPR
 
 
@@ -114,11 +114,11 @@ def test_confidence_grows_away_from_data():
     Y = np.sin(2 * X[:, 0]) + 0.05 * rng.standard_normal(2000)
     m = LWPR(init_D=25.0).partial_fit(X, Y)
     xs = np.array([[0.0], [1.1], [1.3], [1.5]])
-    _, conf = m.predict(xs, return_confidence=True)
+    conf = m.predict_info(xs)["confidence"]
     c = conf[:, 0]
     assert np.all(np.diff(c) > 0), c
     assert c[0] < 0.2
-    _, far = m.predict([[10.0]], return_confidence=True)
+    far = m.predict_info([[10.0]])["confidence"]
     assert np.isinf(far[0, 0])  # no trustworthy field active at all
 
 
@@ -157,7 +157,7 @@ def test_bad_inputs():
         m.predict(np.zeros((2, 3)))
     with pytest.raises(NonFiniteError):
         m.partial_fit([[np.nan, 0.0]], [[0.0]])
-    with pytest.raises(RuntimeError):
+    with pytest.raises(NotFittedError):  # an IKLearnError (and a RuntimeError, as before)
         LWPR().predict([[0.0]])
     assert LWPR(w_gen=0.3).get_params()["w_gen"] == 0.3
 

@@ -168,9 +168,9 @@ def test_learner_save_load_roundtrip(tmp_path):
                           alpha=0.1, slow_start=1.0, theta_scale=[1.0, 0.5, 2.0],
                           lwpr_params={"init_projections": 5, "update_D": False})
     np.testing.assert_allclose(np.asarray(L.model_.norm_in)[2:], [1.0, 0.5, 2.0])  # per-joint scales
-    for bad in ([1.0, 2.0], [1.0, 0.0, 1.0], np.nan):
+    for bad in ([1.0, 2.0], [1.0, 0.0, 1.0], np.nan):  # checked on first use (the constructor only stores)
         with pytest.raises(ValueError, match="theta_scale"):
-            VelocityIKLearner(theta_opt=np.zeros(3), task_dim=2, theta_scale=bad)
+            VelocityIKLearner(theta_opt=np.zeros(3), task_dim=2, theta_scale=bad).command(np.zeros(2), np.zeros(3))
     rng = np.random.default_rng(3)
     for _ in range(400):
         L.learn(rng.normal(size=2) * 0.1, rng.normal(size=3) * 0.05, rng.normal(size=3))

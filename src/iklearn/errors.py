@@ -63,6 +63,10 @@ class MissingExtraError(IKLearnError, ImportError):
     """An optional dependency is missing; the message names the extra to install."""
 
 
+class NotFittedError(IKLearnError, RuntimeError):
+    """A learned estimator was asked to predict or save before it was fitted (or loaded)."""
+
+
 def require(module: str, extra: str):
     """Import an optional dependency lazily, or raise :class:`MissingExtraError` naming the extra."""
     import importlib

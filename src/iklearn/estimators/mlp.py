@@ -8,10 +8,13 @@ configurations that reach a pose), which is the point of the comparison.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from iklearn._validate import as_batch, check_finite
-from iklearn.errors import IKLearnError, ShapeError
+from iklearn.errors import ShapeError
+from iklearn.estimators._contract import check_fitted
 from iklearn.kinematics.pose import as_poses
 from iklearn.robot.chain import Chain
 
@@ -24,11 +27,11 @@ def _features(T: np.ndarray) -> np.ndarray:
 
 
 class MLPIK:
-    """Pose -> joints MLP regressor (outputs clipped to the limits of ``chain``).
+    """Pose -> joints MLP regressor (outputs clipped to the limits of ``robot``).
 
     Parameters
     ----------
-    chain : Chain
+    robot : Chain
         Gives the number of joints and the limits used for clipping.
     hidden : tuple of int
         Hidden layer widths (paper: 64, 128, 128, 128, 64, 64).
@@ -43,14 +46,14 @@ class MLPIK:
     def __init__(
         self,
         *,
-        chain: Chain,
+        robot: Chain,
         hidden: tuple[int, ...] = (64, 128, 128, 128, 64, 64),
         max_iter: int = 200,
         learning_rate: float = 1e-3,
         batch_size: int = 256,
         random_state: int = 0,
     ) -> None:
-        self.chain = chain
+        self.robot = robot
         self.hidden = hidden
         self.max_iter = max_iter
         self.learning_rate = learning_rate
@@ -65,7 +68,7 @@ class MLPIK:
         from sklearn.neural_network import MLPRegressor
 
         T, _ = as_poses(X, "X")
-        Y, _ = as_batch(y, self.chain.dof, "y")
+        Y, _ = as_batch(y, self.robot.dof, "y")
         check_finite(Y, "y")
         if T.shape[0] != Y.shape[0] or T.shape[0] < 2:
             raise ShapeError(f"X and y need the same number (>= 2) of rows, got {T.shape[0]} and {Y.shape[0]}")
@@ -87,39 +90,37 @@ class MLPIK:
 
     def predict(self, X) -> np.ndarray:
         """Joints ``(N, dof)`` (or ``(dof,)`` for one pose), clipped to the joint limits."""
-        if not hasattr(self, "coefs_"):
-            raise IKLearnError("this MLPIK is not fitted yet; call fit(X, y) first")
+        check_fitted(self, "coefs_")
         T, single = as_poses(X, "X")
         h = (_features(T) - self.x_mean_) / self.x_scale_
         for i, (W, b) in enumerate(zip(self.coefs_, self.intercepts_)):
             h = h @ W + b
             if i < len(self.coefs_) - 1:
                 h = np.tanh(h)
-        q = self.chain.clip(h * self.y_scale_ + self.y_mean_)
+        q = self.robot.clip(h * self.y_scale_ + self.y_mean_)
         return q[0] if single else q
 
-    def save(self, path) -> None:
+    def save(self, path) -> Path:
         """Save weights and scalers (npz + JSON, no pickle)."""
         from iklearn.estimators._io import save_model
 
-        if not hasattr(self, "coefs_"):
-            raise IKLearnError("this MLPIK is not fitted yet")
+        check_fitted(self, "coefs_")
         arrays = {"x_mean": self.x_mean_, "x_scale": self.x_scale_, "y_mean": self.y_mean_, "y_scale": self.y_scale_}
         for i, (W, b) in enumerate(zip(self.coefs_, self.intercepts_)):
             arrays[f"W{i}"], arrays[f"b{i}"] = W, b
         meta = {"hidden": list(self.hidden), "max_iter": self.max_iter, "learning_rate": self.learning_rate,
                 "batch_size": self.batch_size, "random_state": self.random_state, "n_layers": len(self.coefs_)}
-        save_model(path, _KIND, arrays, meta, robot=self.chain)
+        return save_model(path, _KIND, arrays, meta, robot=self.robot)
 
     @classmethod
-    def load(cls, path, chain: Chain | None = None) -> "MLPIK":
+    def load(cls, path, *, robot: Chain | None = None) -> "MLPIK":
         """Load a model written by :meth:`save`; refuses a file made for another robot."""
         from iklearn.estimators._io import load_model
 
-        arrays, meta, robot = load_model(path, _KIND, robot=chain)
+        arrays, meta, file_robot = load_model(path, _KIND, robot=robot)
         n_layers = meta.pop("n_layers")
         meta["hidden"] = tuple(meta["hidden"])
-        est = cls(chain=chain if chain is not None else robot, **meta)
+        est = cls(robot=robot if robot is not None else file_robot, **meta)
         est.x_mean_, est.x_scale_ = arrays["x_mean"], arrays["x_scale"]
         est.y_mean_, est.y_scale_ = arrays["y_mean"], arrays["y_scale"]
         est.coefs_ = [arrays[f"W{i}"] for i in range(n_layers)]

@@ -8,7 +8,7 @@ Prediction for a pose ``x`` is::
 
 How the (possibly misspecified) model is used - our reading of Sec. 3.1 and 4.4 of the paper: the loss never
 compares ``FK(y)`` with the target ``x``; it compares ``g~(y)`` with ``g~(y_i)``, the *model's* pose of each
-training configuration, where ``g~`` is the model given to the estimator (``model=``; possibly biased). Because
+training configuration, where ``g~`` is the model given to the estimator (``robot=``; possibly biased). Because
 both sides go through the same biased ``g~``, a training configuration ``y_i`` that reaches ``x`` on the true
 robot is itself a minimiser of its own term whatever the bias, and the weighted barycentre stays close to the
 true solution; a numerical solver that asks ``g~(y) = x`` is instead off by the whole model error.
@@ -36,17 +36,21 @@ avoid it; ``'auto'`` picks exact up to ``max_exact`` samples and local beyond.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from scipy.optimize import minimize
 
 from iklearn._validate import as_batch, check_finite
 from iklearn.errors import IKLearnError, ShapeError
+from iklearn.estimators._contract import check_fitted
 from iklearn.estimators.crisp import _kernels as ck
 from iklearn.kinematics.fk import fk
 from iklearn.kinematics.pose import as_poses
 from iklearn.robot.chain import Chain
 
 _KIND = "crisp"
+FORMAT_VERSION = 2  # 2: the training poses themselves (1: the scaled features, not exact after unscaling)
 
 
 class CRiSP:
@@ -54,10 +58,11 @@ class CRiSP:
 
     Parameters
     ----------
-    model : Chain
-        The forward-kinematics model used inside the loss (may be misspecified w.r.t. the data's robot).
+    robot : Chain
+        The forward-kinematics model used inside the loss (may be misspecified w.r.t. the robot the data were
+        measured on); saved files record it.
     loss : {'fk', 'radial'}
-        CRiSP-FK (pose loss through ``model``) or CRiSP-R (joint-space radial distance).
+        CRiSP-FK (pose loss through ``robot``) or CRiSP-R (joint-space radial distance).
     kernel : {'gaussian', 'laplacian', 'linear'}
     sigma : float
         Kernel width, in feature units (positions divided by ``position_unit``).
@@ -93,7 +98,7 @@ class CRiSP:
     def __init__(
         self,
         *,
-        model: Chain,
+        robot: Chain,
         loss: str = "fk",
         kernel: str = "gaussian",
         sigma: float = 0.5,
@@ -112,7 +117,7 @@ class CRiSP:
         optimizer: str = "lbfgsb",
         random_state: int = 0,
     ) -> None:
-        self.model = model
+        self.robot = robot
         self.loss = loss
         self.kernel = kernel
         self.sigma = sigma
@@ -141,7 +146,7 @@ class CRiSP:
         if self.optimizer not in ("lbfgsb", "lm"):
             raise IKLearnError(f"optimizer must be 'lbfgsb' or 'lm', got {self.optimizer!r}")
         T, _ = as_poses(X, "X")
-        Y, _ = as_batch(y, self.model.dof, "y")
+        Y, _ = as_batch(y, self.robot.dof, "y")
         check_finite(Y, "y")
         n = T.shape[0]
         if n == 0 or Y.shape[0] != n:
@@ -152,10 +157,11 @@ class CRiSP:
         if approx not in ("exact", "nystrom", "local"):
             raise IKLearnError(f"approximation must be auto, exact, nystrom or local, got {self.approximation!r}")
         self.approximation_ = approx
+        self.poses_ = T[:, :3, :].copy()  # (n, 3, 4): what save() writes
         self.Xf_ = ck.pose_features(T, self.position_unit, self.rotation_unit)
         self.y_ = Y.copy()
         # the model's own pose of each training configuration (NOT the measured pose): see the module docstring
-        self.F_ = self._loss_features(self.model, Y)
+        self.F_ = self._loss_features(self.robot, Y)
         reg = n * float(self.lam)
         if approx == "exact":
             self.weights_ = ck.ExactWeights(self.Xf_, self.F_, self.kernel, self.sigma, reg, self.n_support)
@@ -183,10 +189,10 @@ class CRiSP:
         import copy
 
         self._check_fitted()
-        if model.dof != self.model.dof:
-            raise IKLearnError(f"model has {model.dof} joints, the estimator was fitted with {self.model.dof}")
+        if model.dof != self.robot.dof:
+            raise IKLearnError(f"model has {model.dof} joints, the estimator was fitted with {self.robot.dof}")
         new = copy.copy(self)
-        new.model = model
+        new.robot = model
         new.F_ = self._loss_features(model, self.y_)
         new.weights_ = self.weights_.with_features(new.F_)
         return new
@@ -211,7 +217,7 @@ class CRiSP:
             d = q[None, :] - self.y_[idx]
             d = (d + np.pi) % (2 * np.pi) - np.pi  # signed circle distance
             return float(a @ (d * d).sum(1)), 2.0 * (a @ d)
-        ch, b = self.model, self._buf
+        ch, b = self.robot, self._buf
         g = np.empty(ch.dof)
         f = ck.fk_loss_and_grad(
             q, ch.joint_types, ch.fixed, ch.axes, ch.tip, mom, float(self.position_weight),
@@ -220,7 +226,7 @@ class CRiSP:
         return float(f), g
 
     def _make_buffers(self) -> None:
-        d = self.model.dof
+        d = self.robot.dof
         # scratch for the numba objective: T, P, Z, tmp, R, J
         self._buf = (np.empty((4, 4)), np.empty((d, 3)), np.empty((d, 3)), np.empty((4, 4)), np.empty((3, 3)),
                      np.empty((6, d)))
@@ -238,13 +244,13 @@ class CRiSP:
         n = T.shape[0]
         Q0 = None
         if q0 is not None:
-            Q0, _ = as_batch(q0, self.model.dof, "q0")
+            Q0, _ = as_batch(q0, self.robot.dof, "q0")
             check_finite(Q0, "q0")
             if Q0.shape[0] not in (1, n):
                 raise ShapeError(f"q0 must have 1 or {n} rows, got {Q0.shape[0]}")
         Xf = ck.pose_features(T, self.position_unit, self.rotation_unit)
         self._make_buffers()
-        out = np.empty((n, self.model.dof))
+        out = np.empty((n, self.robot.dof))
         from threadpoolctl import threadpool_limits
 
         # every step is a tiny BLAS call: threads only add contention (40x slower on a loaded 2-core machine)
@@ -259,7 +265,7 @@ class CRiSP:
         return self.optimizer == "lm" and self.loss == "fk"
 
     def _lm_args(self):
-        ch = self.model
+        ch = self.robot
         return (ch.joint_types, ch.fixed, ch.axes, ch.tip, ch.finite_lower, ch.finite_upper,
                 float(self.position_weight), float(self.orientation_weight), int(self.max_iter))
 
@@ -272,7 +278,7 @@ class CRiSP:
         lm_fk_batch(np.ascontiguousarray(starts), np.ascontiguousarray(mom), *self._lm_args(), out)
 
     def _predict_loop(self, Xf, Q0, sequential, out) -> None:
-        lo, hi = self.model.finite_lower, self.model.finite_upper
+        lo, hi = self.robot.finite_lower, self.robot.finite_upper
         bounds = list(zip(lo, hi))
         n = Xf.shape[0]
         prev = None
@@ -302,7 +308,7 @@ class CRiSP:
                 if self._use_lm():
                     from iklearn.estimators.crisp._batch import lm_fk_one
 
-                    x = np.empty(self.model.dof)
+                    x = np.empty(self.robot.dof)
                     lm_fk_one(np.asarray(start, float), mom, *self._lm_args(), x)
                     fx = self.objective(x, mom)[0]
                 else:
@@ -317,35 +323,35 @@ class CRiSP:
             prev = out[t] = np.clip(best, lo, hi)
 
     # ------------------------------------------------------------------ persistence
-    def save(self, path) -> None:
-        """Save training data and hyperparameters (the weights are recomputed on load; no pickle)."""
+    def save(self, path) -> Path:
+        """Save the training poses and configurations and the hyperparameters (npz + JSON, no pickle); the
+        kernel weights are recomputed from them on load, the same numbers."""
         from iklearn.estimators._io import save_model
 
         self._check_fitted()
         meta = {k: getattr(self, k) for k in _PARAMS}
-        save_model(path, _KIND, {"Xf": self.Xf_, "y": self.y_}, meta, robot=self.model)
+        return save_model(path, _KIND, {"poses": self.poses_, "y": self.y_}, meta, robot=self.robot,
+                          format_version=FORMAT_VERSION)
 
     @classmethod
-    def load(cls, path, model: Chain | None = None) -> "CRiSP":
+    def load(cls, path, *, robot: Chain | None = None) -> "CRiSP":
         """Load a model saved by :meth:`save` (refitting the weights); refuses a file for another robot."""
         from iklearn.estimators._io import load_model
 
-        arrays, meta, robot = load_model(path, _KIND, robot=model)
-        est = cls(model=model if model is not None else robot, **meta)
-        est._refit_features(arrays["Xf"], arrays["y"])
-        return est
-
-    def _refit_features(self, Xf: np.ndarray, Y: np.ndarray) -> None:
-        # rebuild poses from stored features (positions scaled, rotations scaled) and refit
-        n = Xf.shape[0]
+        arrays, meta, file_robot = load_model(path, _KIND, robot=robot, max_format_version=FORMAT_VERSION)
+        est = cls(robot=robot if robot is not None else file_robot, **meta)
+        n = arrays["y"].shape[0]
         T = np.tile(np.eye(4), (n, 1, 1))
-        T[:, :3, 3] = Xf[:, :3] * self.position_unit
-        T[:, :3, :3] = Xf[:, 3:].reshape(n, 3, 3) / self.rotation_unit
-        self.fit(T, Y)
+        if "poses" in arrays:
+            T[:, :3, :] = arrays["poses"]
+        else:  # format 1 stored the scaled features; unscaling rounds in the last bit
+            Xf = arrays["Xf"]
+            T[:, :3, 3] = Xf[:, :3] * est.position_unit
+            T[:, :3, :3] = Xf[:, 3:].reshape(n, 3, 3) / est.rotation_unit
+        return est.fit(T, arrays["y"])
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "weights_"):
-            raise IKLearnError("this CRiSP estimator is not fitted yet; call fit(X, y) first")
+        check_fitted(self, "weights_")
 
 
 _PARAMS = (

@@ -21,8 +21,16 @@ like scikit-learn, the predicted standard deviation includes the white-noise ter
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 from numba import njit
+
+from iklearn.errors import NotFittedError
+from iklearn.robot.chain import Chain
+
+_KIND = "gp_ik.online_gp"
 
 _SQRT5 = np.sqrt(5.0)
 
@@ -166,6 +174,11 @@ def chol_drop_first(L: np.ndarray) -> np.ndarray:
 class OnlineGP:
     """Sequential GP regression with a Matern 5/2 kernel and a bounded window of points.
 
+    The learned estimator of GP-IK (:class:`~iklearn.estimators.gp_ik.GPIK` owns one). It follows the
+    estimator contract of :mod:`iklearn.estimators`: before :meth:`fit`, :meth:`add` or :meth:`allocate` it
+    has no input dimension and :meth:`predict` raises :class:`~iklearn.errors.NotFittedError`; once sized,
+    a GP holding no points predicts its prior.
+
     Parameters
     ----------
     length_scale : float or (d,) array
@@ -180,38 +193,38 @@ class OnlineGP:
         Window size: beyond it the oldest point is dropped.
     """
 
+    _X: np.ndarray | None = None  # no buffers (and no input dimension) until add / allocate / fit
+
     def __init__(self, *, length_scale: float | np.ndarray = 0.8, signal_variance: float = 0.05,
                  noise_variance: float = 1e-4, prior_mean: float = 0.0, max_size: int = 64) -> None:
-        if max_size < 1:
-            raise ValueError("max_size must be at least 1")
         self.length_scale = length_scale
-        self.signal_variance = float(signal_variance)
-        self.noise_variance = float(noise_variance)
-        self.prior_mean = float(prior_mean)
-        self.max_size = int(max_size)
-        self.reset()
+        self.signal_variance = signal_variance
+        self.noise_variance = noise_variance
+        self.prior_mean = prior_mean
+        self.max_size = max_size
 
     def reset(self) -> None:
-        """Forget every point (the prior); the buffers are sized on the first :meth:`add`."""
-        self._X: np.ndarray | None = None
-        self._meta = np.zeros(1, np.int64)
+        """Forget every point and the input dimension; the buffers are sized again on the next :meth:`add`."""
+        self._X = None
 
     def allocate(self, d: int) -> None:
         """Size the buffers for ``d``-dimensional inputs, holding no points (before a numba loop adds them)."""
-        self.reset()
         self._alloc(int(d))
 
     def _alloc(self, d: int) -> None:
-        W = self.max_size
+        if int(self.max_size) < 1:
+            raise ValueError("max_size must be at least 1")
+        W = int(self.max_size)
         self._X = np.zeros((W, d))
         self._y = np.zeros(W)
         self._L = np.zeros((W, W))
         self._alpha = np.zeros(W)
+        self._meta = np.zeros(1, np.int64)
         self._ils = np.ascontiguousarray(np.broadcast_to(1.0 / np.asarray(self.length_scale, float), (d,)))
 
     @property
     def n_points(self) -> int:
-        return int(self._meta[0])
+        return 0 if self._X is None else int(self._meta[0])
 
     @property
     def X_(self) -> np.ndarray | None:
@@ -228,8 +241,8 @@ class OnlineGP:
 
     def state(self) -> tuple:
         """The arrays and constants the numba kernels take: ``(X, y, L, alpha, meta, ils, sv, nv, prior_mean)``."""
-        return (self._X, self._y, self._L, self._alpha, self._meta, self._ils, self.signal_variance,
-                self.noise_variance, self.prior_mean)
+        return (self._X, self._y, self._L, self._alpha, self._meta, self._ils, float(self.signal_variance),
+                float(self.noise_variance), float(self.prior_mean))
 
     def add(self, x: np.ndarray, y: float) -> None:
         """Add one observation ``y`` at ``x`` ``(d,)``: O(n^2) Cholesky extension (+ window drop)."""
@@ -247,9 +260,41 @@ class OnlineGP:
 
     def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Posterior mean and standard deviation ``(m,)`` at the rows of ``X`` ``(m, d)``."""
+        self._check_fitted()
         X = np.ascontiguousarray(np.atleast_2d(np.asarray(X, float)))
+        if self.n_points == 0:
+            prior_var = float(self.signal_variance) + float(self.noise_variance)
+            return np.full(X.shape[0], float(self.prior_mean)), np.full(X.shape[0], np.sqrt(prior_var))
+        return gp_predict(self._X, self._L, self._alpha, self.n_points, X, *self.state()[5:])
+
+    def _check_fitted(self) -> None:
         if self._X is None:
-            prior_var = self.signal_variance + self.noise_variance
-            return np.full(X.shape[0], self.prior_mean), np.full(X.shape[0], np.sqrt(prior_var))
-        return gp_predict(self._X, self._L, self._alpha, self.n_points, X, self._ils, self.signal_variance,
-                          self.noise_variance, self.prior_mean)
+            raise NotFittedError("this OnlineGP has no data and no input dimension yet; call fit(), add() or "
+                                 "allocate() first, or OnlineGP.load(path)")
+
+    # ------------------------------------------------------------------ persistence
+    _PARAMS = ("signal_variance", "noise_variance", "prior_mean", "max_size")
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the GP's whole state (its window buffers as they are, so a loaded GP predicts and keeps
+        learning to the bit as this one) to ``path`` (npz + JSON, no pickle)."""
+        from iklearn.estimators._io import save_model
+
+        self._check_fitted()
+        meta = {k: getattr(self, k) for k in self._PARAMS}
+        arrays = {"X": self._X, "y": self._y, "L": self._L, "alpha": self._alpha, "meta": self._meta,
+                  "length_scale": np.asarray(self.length_scale, float)}
+        return save_model(path, _KIND, arrays, meta)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, *, robot: Chain | None = None) -> "OnlineGP":
+        """Read a GP written by :meth:`save` (robot-free: ``robot`` is accepted and unused)."""
+        from iklearn.estimators._io import load_model
+
+        arrays, meta, _ = load_model(path, _KIND)
+        ls = arrays["length_scale"]
+        gp = cls(length_scale=float(ls) if ls.ndim == 0 else ls, **meta)
+        gp._alloc(arrays["X"].shape[1])
+        for name in ("X", "y", "L", "alpha", "meta"):
+            getattr(gp, "_" + name)[...] = arrays[name]
+        return gp

@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-from iklearn.errors import ShapeError, require
+from iklearn.errors import ModelMismatchError, NonFiniteError, ShapeError, require
+from iklearn.estimators._contract import check_fitted
 from iklearn.estimators.jacobian_net.model import Scalers, build_network
+from iklearn.robot.chain import Chain
 
 KIND = "jacobian_net"
 FORMAT_VERSION = 2  # 2: the input scaler records its constant columns (scaler.x_const)
@@ -254,16 +257,11 @@ class JacobianNet:
     def _check(self, X: np.ndarray):
         import torch
 
-        if not hasattr(self, "net_"):
-            from iklearn.errors import IKLearnError
-
-            raise IKLearnError("JacobianNet is not fitted; call fit() first")
+        check_fitted(self, "net_")
         X = np.asarray(X, float)
         if X.ndim != 2 or X.shape[1] != self.n_features_in_:
             raise ShapeError(f"X must be (N, {self.n_features_in_}), got {X.shape}")
         if not np.isfinite(X).all():
-            from iklearn.errors import NonFiniteError
-
             raise NonFiniteError("X contains NaN or inf")
         return torch.from_numpy(self.scalers_.x(X))
 
@@ -315,10 +313,11 @@ class JacobianNet:
                "weight_decay", "pretrain_epochs", "confidence_epochs", "n_cycles", "epochs_per_phase",
                "pretrain", "freeze_encoder", "joint_estimation", "validation_split", "lift", "skip", "lr_decay", "n_threads", "random_state")
 
-    def save(self, path) -> "Path":  # noqa: F821
+    def save(self, path) -> Path:
         """Weights, scalers (arrays) and hyperparameters to one ``.npz`` (no pickle)."""
         from iklearn.estimators._io import save_model, torch_state_to_arrays
 
+        check_fitted(self, "net_")
         arrays = {**torch_state_to_arrays(self.net_.state_dict()), **self.scalers_.to_arrays()}
         meta = {k: (list(v) if isinstance(v, tuple) else v) for k, v in
                 ((k, getattr(self, k)) for k in self._PARAMS)}
@@ -326,14 +325,14 @@ class JacobianNet:
         return save_model(path, KIND, arrays, meta, format_version=FORMAT_VERSION)
 
     @classmethod
-    def load(cls, path) -> "JacobianNet":
+    def load(cls, path, *, robot: Chain | None = None) -> "JacobianNet":
+        """Read a model written by :meth:`save` (robot-free, the arm is in the input: ``robot`` is accepted
+        and unused)."""
         from iklearn.estimators._io import arrays_to_torch_state, load_model
 
         require("torch", "torch")
         arrays, meta, _ = load_model(path, KIND, max_format_version=FORMAT_VERSION)
         if "scaler.x_const" not in arrays:
-            from iklearn.errors import ModelMismatchError
-
             raise ModelMismatchError(
                 f"{path} was saved by an older iklearn whose input scaler divided constant columns by their "
                 "rounding noise (an alpha written 1.5708 was then called unreachable); retrain the model")

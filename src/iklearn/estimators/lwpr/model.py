@@ -13,7 +13,9 @@ from typing import Any
 import numpy as np
 
 from iklearn.errors import NonFiniteError, ShapeError
+from iklearn.estimators._contract import check_fitted
 from iklearn.estimators.lwpr import _kernels as K
+from iklearn.robot.chain import Chain
 
 _KIND = "lwpr"
 _HYPER = ("init_D", "init_alpha", "w_gen", "w_prune", "penalty", "diag_only", "update_D", "meta", "meta_rate",
@@ -232,8 +234,7 @@ class LWPR:
 
     # ------------------------------------------------------------------ prediction
     def _predict_all(self, X: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        if not hasattr(self, "n_in_"):
-            raise RuntimeError("LWPR is not fitted: call partial_fit first")
+        check_fitted(self, "n_in_")
         X = self._check(X, self.n_in_, "X")
         Xn = np.ascontiguousarray(X / self.norm_in_)
         n = X.shape[0]
@@ -242,16 +243,15 @@ class LWPR:
                         bool(self.diag_only), float(self.cutoff), yp, conf, mw, nd)
         return yp * self.norm_out_, conf * self.norm_out_, mw, nd
 
-    def predict(self, X: Any, return_confidence: bool = False) -> Any:
-        """Predict (N, n_out) for X (N, d); with ``return_confidence`` also the confidence bound (N, n_out).
-
-        The bound is inf where no trustworthy receptive field is active.
-        """
-        yp, conf, _, _ = self._predict_all(X)
-        return (yp, conf) if return_confidence else yp
+    def predict(self, X: Any) -> np.ndarray:
+        """Predict (N, n_out) for X (N, d); :meth:`predict_info` adds the confidence bound."""
+        return self._predict_all(X)[0]
 
     def predict_info(self, X: Any) -> dict[str, np.ndarray]:
-        """Prediction, confidence, max activation and data count of the most active field, each (N, n_out)."""
+        """Prediction, confidence, max activation and data count of the most active field, each (N, n_out).
+
+        The confidence bound is inf where no trustworthy receptive field is active.
+        """
         yp, conf, mw, nd = self._predict_all(X)
         return {"y": yp, "confidence": conf, "max_activation": mw, "n_data": nd}
 
@@ -273,8 +273,7 @@ class LWPR:
     # ------------------------------------------------------------------ persistence
     def _state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         """Arrays and JSON metadata that describe the fitted model completely."""
-        if not hasattr(self, "n_in_"):
-            raise RuntimeError("nothing to save: the model is not fitted")
+        check_fitted(self, "n_in_")
         n = int(self.n_receptive_fields_.max()) if self.n_out_ else 0
         arrays = {"S": self._S[:, :n], "PV": self._PV[:, :n], "PM": self._PM[:, :n], "XV": self._XV[:, :n],
                   "DM": self._DM[:, :n], "n_rfs": self.n_receptive_fields_, "n_pruned": self.n_pruned_,
@@ -309,8 +308,8 @@ class LWPR:
         return save_model(path, _KIND, arrays, meta)
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "LWPR":
-        """Load a model written by :meth:`save`."""
+    def load(cls, path: str | os.PathLike, *, robot: Chain | None = None) -> "LWPR":
+        """Load a model written by :meth:`save` (a robot-free regressor: ``robot`` is accepted and unused)."""
         from iklearn.estimators._io import load_model
 
         arrays, meta, _ = load_model(path, _KIND)

@@ -20,7 +20,10 @@ from typing import Any
 
 import numpy as np
 
+from iklearn._validate import as_batch
+from iklearn.errors import NotFittedError, ShapeError
 from iklearn.estimators.lwpr.model import LWPR, _as_norm
+from iklearn.robot.chain import Chain
 
 _KIND = "lwpr_velocity_ik"
 _HYPER = ("theta_opt", "task_dim", "weights", "alpha", "init_D_theta", "xdot_scale", "theta_scale",
@@ -30,10 +33,17 @@ _HYPER = ("theta_opt", "task_dim", "weights", "alpha", "init_D_theta", "xdot_sca
 class VelocityIKLearner:
     """Online learner of the resolved-rate inverse kinematics with a null-space posture criterion.
 
+    The learner acts from the first step: before any data :meth:`command` is the exploration bias alone and
+    the training target (:meth:`target`) uses a zero prediction. :meth:`predict` answers only once it has
+    learned something (:meth:`learn`, :meth:`fit` or :meth:`load`).
+
     Parameters
     ----------
     theta_opt : (dof,) rad
         Preferred posture of the null-space criterion (eq. 11).
+    robot : Chain, optional
+        The arm whose inverse is learned; when given, ``theta_opt`` must have its ``dof`` and saved files
+        record it (a file is then refused for another robot).
     task_dim : int
         Dimension m of xdot (3 for a position task).
     weights : float or (dof,)
@@ -60,14 +70,16 @@ class VelocityIKLearner:
     Attributes
     ----------
     model_ : LWPR
+        The regression model (created, empty, on first use).
     n_updates_ : int
     """
 
-    def __init__(self, *, theta_opt: Any, task_dim: int = 3, weights: Any = 1.0, alpha: float = 0.05,
-                 init_D_theta: float = 25.0, xdot_scale: float = 0.05, theta_scale: float = 1.0,
-                 slow_start: float = 1e10, n_trust: float | None = None, exploration_bias: bool = True,
-                 lwpr_params: dict[str, Any] | None = None) -> None:
+    def __init__(self, *, theta_opt: Any, robot: Chain | None = None, task_dim: int = 3, weights: Any = 1.0,
+                 alpha: float = 0.05, init_D_theta: float = 25.0, xdot_scale: float = 0.05,
+                 theta_scale: float = 1.0, slow_start: float = 1e10, n_trust: float | None = None,
+                 exploration_bias: bool = True, lwpr_params: dict[str, Any] | None = None) -> None:
         self.theta_opt = theta_opt
+        self.robot = robot
         self.task_dim = task_dim
         self.weights = weights
         self.alpha = alpha
@@ -78,11 +90,18 @@ class VelocityIKLearner:
         self.n_trust = n_trust
         self.exploration_bias = exploration_bias
         self.lwpr_params = lwpr_params
-        self._build()
+
+    def _built(self) -> "VelocityIKLearner":
+        """The learner with its (empty) LWPR model and checked settings, built on first use."""
+        if "_lwpr" not in vars(self):
+            self._build()
+        return self
 
     def _build(self) -> None:
         self.theta_opt_ = np.asarray(self.theta_opt, dtype=float).copy()
         n, m = self.theta_opt_.shape[0], int(self.task_dim)
+        if self.robot is not None and n != self.robot.dof:
+            raise ShapeError(f"theta_opt has {n} joints but robot '{self.robot.name}' has {self.robot.dof}")
         self.W_ = np.broadcast_to(np.asarray(self.weights, dtype=float), (n,)).copy()
         init_D = np.concatenate([np.zeros(m), np.full(n, float(self.init_D_theta))])
         theta_scale = _as_norm(self.theta_scale, n, "theta_scale")
@@ -90,27 +109,49 @@ class VelocityIKLearner:
         kw = {"init_D": init_D, "norm_in": norm_in, "init_S2": float(self.slow_start), "diag_only": True,
               "n_trust": self.n_trust}
         kw.update(self.lwpr_params or {})
-        self.model_ = LWPR(**kw)
+        self._lwpr = LWPR(**kw)
         self.n_updates_ = 0
         self.dof_, self.task_dim_ = n, m
+
+    @property
+    def model_(self) -> LWPR:
+        return self._built()._lwpr
 
     def _z(self, xdot: np.ndarray, theta: np.ndarray) -> np.ndarray:
         return np.concatenate([np.asarray(xdot, dtype=float), np.asarray(theta, dtype=float)])[None, :]
 
-    def predict(self, xdot: Any, theta: Any) -> np.ndarray:
-        """Learned thetadot_hat (dof,) rad/s for task velocity xdot (m,) at theta (dof,); 0 before data."""
+    def _predict_one(self, xdot: Any, theta: Any) -> np.ndarray:
+        """thetadot_hat (dof,) for one (xdot, theta); 0 before any data (what eq. 12 and 13 use then)."""
+        self._built()
         if self.n_updates_ == 0:
             return np.zeros(self.dof_)
-        return self.model_.predict(self._z(xdot, theta))[0]
+        return self._lwpr.predict(self._z(xdot, theta))[0]
+
+    def predict(self, xdot: Any, theta: Any) -> np.ndarray:
+        """Learned thetadot_hat, rad/s: ``(N, dof)`` for task velocities ``xdot`` ``(N, m)`` at ``theta``
+        ``(N, dof)``, or ``(dof,)`` for one ``(m,)``, ``(dof,)`` pair."""
+        self._check_learned()
+        Xd, single = as_batch(xdot, self.task_dim_, "xdot")
+        Th, _ = as_batch(theta, self.dof_, "theta")
+        if Xd.shape[0] != Th.shape[0]:
+            raise ShapeError(f"xdot has {Xd.shape[0]} rows but theta has {Th.shape[0]}")
+        y = self._lwpr.predict(np.concatenate([Xd, Th], axis=1))
+        return y[0] if single else y
+
+    def _check_learned(self) -> None:
+        if not ("_lwpr" in vars(self) and self.n_updates_):
+            raise NotFittedError("this VelocityIKLearner has learned nothing yet; call learn() or fit() first, "
+                                 "or VelocityIKLearner.load(path)")
 
     def command(self, xdot: Any, theta: Any) -> np.ndarray:
         """Joint velocity to execute (dof,): prediction plus the exploration bias dtheta / n_r (eq. 13)."""
+        self._built()
         theta = np.asarray(theta, dtype=float)
         if self.n_updates_ == 0:
             yp = np.zeros(self.dof_)
             n_r = 0.0
         else:
-            info = self.model_.predict_info(self._z(xdot, theta))
+            info = self._lwpr.predict_info(self._z(xdot, theta))
             yp = info["y"][0]
             n_r = float(np.min(info["n_data"][0]))
         if self.exploration_bias:
@@ -120,19 +161,35 @@ class VelocityIKLearner:
     def target(self, xdot: Any, theta: Any, thetadot: Any) -> np.ndarray:
         """Training target of eq. 12 for the observed (xdot, theta) -> thetadot (dof,)."""
         theta = np.asarray(theta, dtype=float)
-        pred = self.predict(xdot, theta)
+        pred = self._predict_one(xdot, theta)
         return np.asarray(thetadot, dtype=float) - self.alpha * self.W_ * (pred - (self.theta_opt_ - theta))
 
     def learn(self, xdot: Any, theta: Any, thetadot: Any) -> "VelocityIKLearner":
         """One self-supervised update: the robot moved with thetadot at theta, its end effector with xdot."""
         y = self.target(xdot, theta, thetadot)
-        self.model_.partial_fit(self._z(xdot, theta), y[None, :])
+        self._lwpr.partial_fit(self._z(xdot, theta), y[None, :])
         self.n_updates_ += 1
+        return self
+
+    def fit(self, xdot: Any, theta: Any, thetadot: Any) -> "VelocityIKLearner":
+        """Forget what was learned, then :meth:`learn` from the rows of ``xdot`` ``(N, m)``, ``theta``
+        ``(N, dof)`` and ``thetadot`` ``(N, dof)`` in order (as if they had been observed one by one)."""
+        for k in ("_lwpr", "n_updates_"):
+            vars(self).pop(k, None)
+        self._built()
+        Xd, _ = as_batch(xdot, self.task_dim_, "xdot")
+        Th, _ = as_batch(theta, self.dof_, "theta")
+        Td, _ = as_batch(thetadot, self.dof_, "thetadot")
+        if not Xd.shape[0] == Th.shape[0] == Td.shape[0]:
+            raise ShapeError(f"xdot, theta and thetadot have {Xd.shape[0]}, {Th.shape[0]} and {Td.shape[0]} rows")
+        for row in zip(Xd, Th, Td):
+            self.learn(*row)
         return self
 
     @property
     def n_receptive_fields_(self) -> np.ndarray:
-        return self.model_.n_receptive_fields_ if self.n_updates_ else np.zeros(self.dof_, dtype=int)
+        self._built()
+        return self._lwpr.n_receptive_fields_ if self.n_updates_ else np.zeros(self.dof_, dtype=int)
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         return {k: getattr(self, k) for k in _HYPER}
@@ -141,20 +198,21 @@ class VelocityIKLearner:
         """Save the learner (its settings and the LWPR model) to ``path`` (.npz + JSON, no pickle)."""
         from iklearn.estimators._io import save_model
 
-        if self.n_updates_ == 0:
-            raise RuntimeError("nothing to save: the learner has seen no data")
-        arrays, meta = self.model_._state()
+        self._check_learned()
+        arrays, meta = self._lwpr._state()
         hyper = {k: (np.asarray(v).tolist() if isinstance(v, np.ndarray) else v)
                  for k, v in self.get_params().items()}
-        return save_model(path, _KIND, arrays, {"learner": hyper, "lwpr": meta, "n_updates": self.n_updates_})
+        return save_model(path, _KIND, arrays, {"learner": hyper, "lwpr": meta, "n_updates": self.n_updates_},
+                          robot=self.robot)
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "VelocityIKLearner":
-        """Load a learner written by :meth:`save`; it predicts and keeps learning as before saving."""
+    def load(cls, path: str | os.PathLike, *, robot: Chain | None = None) -> "VelocityIKLearner":
+        """Load a learner written by :meth:`save`; it predicts and keeps learning as before saving. A file
+        that records a robot is refused for another ``robot``."""
         from iklearn.estimators._io import load_model
 
-        arrays, meta, _ = load_model(path, _KIND)
-        learner = cls(**meta["learner"])
-        learner.model_ = LWPR._from_state(arrays, meta["lwpr"])
+        arrays, meta, file_robot = load_model(path, _KIND, robot=robot)
+        learner = cls(**meta["learner"], robot=robot if robot is not None else file_robot)._built()
+        learner._lwpr = LWPR._from_state(arrays, meta["lwpr"])
         learner.n_updates_ = int(meta["n_updates"])
         return learner

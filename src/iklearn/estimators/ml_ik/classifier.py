@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from iklearn.errors import IKLearnError, ShapeError
+from iklearn.estimators._contract import check_fitted
 from iklearn.estimators.ml_ik import _torch_utils as tu
 from iklearn.kinematics.pose import as_poses
 from iklearn.robot.chain import Chain
@@ -143,8 +144,7 @@ class ConditioningClassifier:
         return self
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "model_"):
-            raise IKLearnError("this ConditioningClassifier is not fitted yet; call fit() or load() first")
+        check_fitted(self, "model_")
 
     def decision_function(self, X) -> np.ndarray:
         """Logits ``(N, 4)``."""
@@ -181,7 +181,7 @@ class ConditioningClassifier:
         return save_model(path, _KIND, arrays, meta, robot=self.robot)
 
     @classmethod
-    def load(cls, path: str | os.PathLike, robot: Chain | None = None) -> "ConditioningClassifier":
+    def load(cls, path: str | os.PathLike, *, robot: Chain | None = None) -> "ConditioningClassifier":
         """Read a model written by :meth:`save`; refuses a file made for another robot than ``robot``."""
         from iklearn.estimators._io import arrays_to_torch_state, load_model
 

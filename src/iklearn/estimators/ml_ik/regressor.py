@@ -10,6 +10,7 @@ import numpy as np
 
 from iklearn._validate import as_batch
 from iklearn.errors import IKLearnError, ShapeError
+from iklearn.estimators._contract import check_fitted
 from iklearn.estimators.ml_ik import _torch_utils as tu
 from iklearn.kinematics.pose import as_poses
 from iklearn.robot.chain import Chain
@@ -203,8 +204,7 @@ class ClusteredMLPRegressor:
         return self
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "model_"):
-            raise IKLearnError("this ClusteredMLPRegressor is not fitted yet; call fit() or load() first")
+        check_fitted(self, "model_")
 
     def predict_all(self, X) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every cluster's answer: ``(q (K, N, dof), position error (K, N) m, orientation error (K, N) rad)``."""
@@ -270,7 +270,7 @@ class ClusteredMLPRegressor:
         return save_model(path, _KIND, arrays, self._meta(), robot=self.robot)
 
     @classmethod
-    def load(cls, path: str | os.PathLike, robot: Chain | None = None) -> "ClusteredMLPRegressor":
+    def load(cls, path: str | os.PathLike, *, robot: Chain | None = None) -> "ClusteredMLPRegressor":
         """Read a model written by :meth:`save`; refuses a file made for another robot than ``robot``.
 
         Files of the earlier layout (one ``nn.Sequential`` per cluster) are read too and stacked.

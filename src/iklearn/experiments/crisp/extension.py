@@ -44,7 +44,7 @@ def learning_curve(cfg: dict, seed: int, fitted: dict, progress=None) -> dict:
         Xvn = noisy(Xv, ps, rs, seed + 1) if ps > 0 else Xv
         for n in sizes:
             best, rows = grid_search(Xn[:n], Y[:n], Xvn, ch, cfg["curve_sigmas"], cfg["curve_lams"], PANDA_FIXED)
-            base = CRiSP(model=ch, **best, optimizer="lm", **PANDA_FIXED).fit(Xn[:n], Y[:n])
+            base = CRiSP(robot=ch, **best, optimizer="lm", **PANDA_FIXED).fit(Xn[:n], Y[:n])
             for bname, model in biases.items():
                 est = base.with_model(model)
                 errs = {nm: score(ch, est.predict(P, sequential=True), P) for nm, P in trajs.items()}
@@ -79,7 +79,7 @@ def weights_comparison(cfg: dict, seed: int, fitted: dict) -> dict:
     out = {"n": n, **best}
     for approx in ("exact", "local"):
         with Timer() as tf:
-            est = CRiSP(model=ch, **best, **PANDA_FIXED, approximation=approx).fit(X[:n], Y[:n])
+            est = CRiSP(robot=ch, **best, **PANDA_FIXED, approximation=approx).fit(X[:n], Y[:n])
         t0 = time.perf_counter()
         errs = {nm: score(ch, est.predict(P, sequential=True), P)["pos_rmse"] for nm, P in trajs.items()}
         tp = (time.perf_counter() - t0) / sum(len(P) for P in trajs.values())

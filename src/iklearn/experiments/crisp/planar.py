@@ -40,9 +40,9 @@ def run_planar(cfg: dict, seed: int, out: Path, res: ExperimentResult, progress=
     T, Y = planar_data(cfg["n_planar"], seed)
     trajs = {nm: crisp_trajectory(nm, n=cfg["n_traj_planar"]).poses for nm in ("planar_eight", "planar_circle")}
     models = {
-        "NN": MLPIK(chain=ch, max_iter=cfg["mlp_epochs"], random_state=seed).fit(T, Y),
-        "CRiSP-R": CRiSP(model=ch, loss="radial", **PLANAR_KW).fit(T, Y),
-        "CRiSP-FK": CRiSP(model=ch, **PLANAR_KW).fit(T, Y),
+        "NN": MLPIK(robot=ch, max_iter=cfg["mlp_epochs"], random_state=seed).fit(T, Y),
+        "CRiSP-R": CRiSP(robot=ch, loss="radial", **PLANAR_KW).fit(T, Y),
+        "CRiSP-FK": CRiSP(robot=ch, **PLANAR_KW).fit(T, Y),
     }
     data, rows, preds = {}, [], {}
     for nm, P in trajs.items():

@@ -44,7 +44,7 @@ def grid_search(X, Y, Xv, chain, sigmas, lams, fixed: dict) -> tuple[dict, list[
 
     rows = []
     for sigma, lam in itertools.product(sigmas, lams):
-        est = CRiSP(model=chain, sigma=sigma, lam=lam, optimizer="lm", **fixed)
+        est = CRiSP(robot=chain, sigma=sigma, lam=lam, optimizer="lm", **fixed)
         with Timer() as t:
             Q = est.fit(X, Y).predict(Xv)
         pe, re = pose_error(fk(chain, Q), Xv)
@@ -85,7 +85,7 @@ def fit_models(cfg: dict, seed: int, progress=None) -> dict:
             else:  # same pose draws, and with x_i = g(y_i) the weights and the loss see the poses only
                 best, rows = out["best"][f"{cfg['labels'][0]}/{kind}"], []
             with Timer() as tf:
-                est = CRiSP(model=ch, **best, **PANDA_FIXED).fit(X, Y)
+                est = CRiSP(robot=ch, **best, **PANDA_FIXED).fit(X, Y)
             key = f"{lab}/{kind}"
             out["models"][key] = est
             out["best"][key] = best
