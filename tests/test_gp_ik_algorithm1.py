@@ -8,8 +8,8 @@ import pytest
 from iklearn.estimators.gp_ik import GPIK, Trace, reference_manipulability, sensitivity
 from iklearn.estimators.gp_ik.algorithm1 import PAPER_PROFILES, Algorithm1
 from iklearn.kinematics import fk, jacobian, pose_error
+from iklearn.kinematics.pose import task_error
 from iklearn.robot import load_robot
-from iklearn.solvers.dls import task_error
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ torch = pytest.importorskip("torch")
 from iklearn.data import random_manipulators as rm  # noqa: E402
 from iklearn.errors import InputDomainError, ModelMismatchError, NonFiniteError, ShapeError  # noqa: E402
 from iklearn.estimators.jacobian_net import JacobianNet  # noqa: E402
+from iklearn.kinematics.pose import euler_xyz_to_matrix  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -221,7 +222,7 @@ def test_geo_lift_encodes_the_wrist_centre_rule():
     assert np.array_equal(rule, d.reachable)  # the closed-form IK's test, from the columns alone
     X = d.X.copy()
     X[:, 5] = 0.1  # a tool offset d6 moves the wrist centre back along the tool z axis
-    R = rm.euler_xyz_to_matrix(X[:, 21:])
+    R = euler_xyz_to_matrix(X[:, 21:])
     pw = X[:, 18:21] - 0.1 * R[:, :, 2]
     np.testing.assert_allclose(geo_features(X)[:, 5], np.linalg.norm(pw, axis=1), atol=1e-12)
     np.testing.assert_allclose(geo_features(torch.from_numpy(X), torch).numpy(), geo_features(X), atol=1e-12)

@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 
 from iklearn.data import random_manipulators as rm
+from iklearn.kinematics.pose import euler_xyz_to_matrix
+from iklearn.solvers import spherical_wrist as sw
 from iklearn.kinematics import fk, jacobian, pose_error
 
 
@@ -14,11 +16,11 @@ def _arms_poses(n=400, seed=0):
 
 def test_all_eight_branches_reach_the_pose():
     prm, pose = _arms_poses()
-    q, ok = rm.analytic_ik(prm, pose)
+    q, ok = sw.analytic_ik(prm, pose)
     assert 0.2 < ok.mean() < 0.8
-    R = rm.euler_xyz_to_matrix(pose[:, 3:])
+    R = euler_xyz_to_matrix(pose[:, 3:])
     for b in range(8):
-        T, _ = rm.fk_jacobian(prm[ok], q[ok, b])
+        T, _ = sw.fk_jacobian(prm[ok], q[ok, b])
         assert np.abs(T[:, :3, 3] - pose[ok, :3]).max() < 1e-9
         assert np.abs(T[:, :3, :3] - R[ok]).max() < 1e-9
     assert np.isnan(q[~ok]).all()
@@ -32,7 +34,7 @@ def test_batched_fk_jacobian_matches_chain():
     rng = np.random.default_rng(1)
     Q = rng.uniform(-np.pi, np.pi, (5, 6))
     for frame in ("world", "tip"):
-        T, J = rm.fk_jacobian(prm, Q, frame)
+        T, J = sw.fk_jacobian(prm, Q, frame)
         for i in range(5):
             ch = rm.to_chain(prm[i])
             np.testing.assert_allclose(T[i], fk(ch, Q[i]), atol=1e-12)
@@ -43,8 +45,8 @@ def test_reachability_agrees_with_numerical_lm():
     from iklearn.solvers.lm import LevenbergMarquardt
 
     prm, pose = _arms_poses(12, seed=3)
-    _, ok = rm.analytic_ik(prm, pose)
-    R = rm.euler_xyz_to_matrix(pose[:, 3:])
+    _, ok = sw.analytic_ik(prm, pose)
+    R = euler_xyz_to_matrix(pose[:, 3:])
     for i in range(12):
         T = np.eye(4)
         T[:3, :3], T[:3, 3] = R[i], pose[i, :3]
@@ -62,7 +64,7 @@ def test_feature_layouts():
     np.testing.assert_array_equal(ds.X[:, [2, 3, 7, 8]], ds.params)  # d3, d4, a2, a3
     const = [0, 1, 4, 5, 6, 9, 10, 11, *range(12, 18)]
     assert np.ptp(ds.X[:, const], axis=0).max() == 0  # table II's constant columns
-    np.testing.assert_allclose(ds.X[0, 12:18], rm.ALPHA)
+    np.testing.assert_allclose(ds.X[0, 12:18], sw.ALPHA)
     np.testing.assert_array_equal(ds.X[:, 18:24], ds.pose)
     dy = rm.make_dataset(300, layout="dyna", seed=0)
     assert dy.X.shape == (300, rm.N_DYNA)
@@ -90,7 +92,7 @@ def test_labels_are_the_jacobian_at_the_chosen_solution(branch):
 
 def test_canonical_branch_is_deterministic_and_random_branch_varies():
     prm, pose = _arms_poses(500, seed=5)
-    q_all, ok = rm.analytic_ik(prm, pose)
+    q_all, ok = sw.analytic_ik(prm, pose)
     qc, _ = rm.select_branch(q_all, "canonical")
     np.testing.assert_array_equal(qc[ok], q_all[ok, 0])
     qs, _ = rm.select_branch(q_all, "random", np.random.default_rng(0))
@@ -114,7 +116,7 @@ def test_held_out_arm_split_and_determinism():
 
 def _rtb_ikine6s_default(prm, T):
     """Robotics Toolbox 10's ``ikine6s(T)`` (its 'puma' case, default configuration ``sol = [1 1 1]``, as
-    released before the 2021 configuration fix), written out independently of :func:`rm.analytic_ik`."""
+    released before the 2021 configuration fix), written out independently of :func:`sw.analytic_ik`."""
     d3, d4, a2, a3 = prm
     px, py, pz = T[:3, 3]
     r = np.hypot(px, py)
@@ -126,7 +128,7 @@ def _rtb_ikine6s_default(prm, T):
     num = np.cos(t2) * v114 + np.sin(t2) * pz - a2
     den = np.cos(t2) * pz - np.sin(t2) * v114
     t3 = np.arctan2(a3, d4) - np.arctan2(num, den)
-    d, a, al = rm.dh_table(np.asarray(prm)[None])
+    d, a, al = sw.dh_table(np.asarray(prm)[None])
     T13 = np.eye(4)
     for i, th in enumerate((t1, t2, t3)):
         ct, st, ca, sa = np.cos(th), np.sin(th), np.cos(al[0, i]), np.sin(al[0, i])
@@ -144,10 +146,10 @@ def _rtb_ikine6s_default(prm, T):
 
 def test_ikine6s_label_is_rtb_default_configuration():
     prm, pose = _arms_poses(300, seed=8)
-    q_all, ok = rm.analytic_ik(prm, pose)
+    q_all, ok = sw.analytic_ik(prm, pose)
     q, ok6 = rm.select_branch(q_all, "ikine6s")
     np.testing.assert_array_equal(ok6, ok)
-    R = rm.euler_xyz_to_matrix(pose[:, 3:])
+    R = euler_xyz_to_matrix(pose[:, 3:])
     for i in np.nonzero(ok)[0][:60]:
         T = np.eye(4)
         T[:3, :3], T[:3, 3] = R[i], pose[i, :3]
@@ -158,10 +160,10 @@ def test_ikine6s_label_is_rtb_default_configuration():
 def test_m3_sampler_keeps_a_quarter_of_unreachable_draws():
     rng = np.random.default_rng(3)
     prm, pose = rm.sample_m3(20000, rng)
-    share = rm.reachable(prm, pose).mean()
+    share = sw.reachable(prm, pose).mean()
     assert 0.59 < share < 0.63  # M3's data: about 62 %
     prm1, pose1 = rm.sample_m3(20000, rng, keep_unreachable=1.0)  # keep every draw: a plain uniform draw
-    assert 0.40 < rm.reachable(prm1, pose1).mean() < 0.44
+    assert 0.40 < sw.reachable(prm1, pose1).mean() < 0.44
     # the arms are drawn uniformly either way: the sampler conditions poses, not arms
     assert abs(prm.mean() - 0.25) < 0.005 and abs(prm1.mean() - 0.25) < 0.005
     ds = rm.make_dataset(400, only_reachable=True, seed=4)

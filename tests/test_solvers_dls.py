@@ -7,6 +7,7 @@ import pytest
 
 from iklearn.errors import IKLearnError
 from iklearn.kinematics import fk, fk_pose, jacobian
+from iklearn.kinematics.pose import task_error
 from iklearn.robot import load_robot
 from iklearn.solvers import (
     DampedLeastSquares,
@@ -15,7 +16,7 @@ from iklearn.solvers import (
     SelectivelyDampedLeastSquares,
     solve,
 )
-from iklearn.solvers.dls import dls_step, task_error
+from iklearn.solvers.dls import dls_step
 from iklearn.solvers.sdls import clamp_max_abs, sdls_step
 
 SOLVERS = [DampedLeastSquares, SelectivelyDampedLeastSquares]

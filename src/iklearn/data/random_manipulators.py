@@ -5,13 +5,16 @@ The arms are 6-DOF, standard DH, ``alpha = [pi/2, 0, -pi/2, pi/2, -pi/2, 0]``, `
 ``~ U[-0.4, 0.4]^3`` m, orientation ``R = Rx(r) Ry(p) Rz(y)`` (intrinsic XYZ Euler angles) with
 ``r, p, y ~ U[0, 2 pi)``.
 
-Such an arm has a closed-form IK (:func:`analytic_ik`): the wrist centre (the tip position, since
-``d5 = d6 = 0``) fixes joints 1-3 (shoulder sign x elbow sign: 4 branches), the orientation fixes joints
-4-6 (2 wrist branches), so a reachable pose has up to 8 solutions, each with its own Jacobian.
+Such an arm has a closed-form IK (:func:`iklearn.solvers.spherical_wrist.analytic_ik`): the wrist centre (the
+tip position, since ``d5 = d6 = 0``) fixes joints 1-3 (shoulder sign x elbow sign: 4 branches), the
+orientation fixes joints 4-6 (2 wrist branches), so a reachable pose has up to 8 solutions, each with its own
+Jacobian (batched DH kinematics: :func:`iklearn.kinematics.dh.dh_fk_jacobian`; the Euler convention:
+:func:`iklearn.kinematics.pose.euler_xyz_to_matrix`).
 
 Reachability is M3's rule: its generator labels a pose reachable when Robotics Toolbox's ``ikine6s`` returns
 no NaN for an arm built without joint limits, i.e. when the wrist centre lies in the annulus
-``|a2 - L| <= rho <= a2 + L`` (``L = hypot(a3, d4)``) with ``x^2 + y^2 >= d3^2`` (:func:`reachable`).
+``|a2 - L| <= rho <= a2 + L`` (``L = hypot(a3, d4)``) with ``x^2 + y^2 >= d3^2``
+(:func:`iklearn.solvers.spherical_wrist.reachable`).
 
 Samplers (``sampler=``), both one fresh arm per sample:
 
@@ -55,7 +58,9 @@ from typing import Literal
 
 import numpy as np
 
-ALPHA = np.array([np.pi / 2, 0.0, -np.pi / 2, np.pi / 2, -np.pi / 2, 0.0])
+from iklearn.robot.dh import from_dh
+from iklearn.solvers.spherical_wrist import analytic_ik, dh_table, fk_jacobian, reachable
+
 N_KINE = 24
 N_DYNA = 96
 IKINE6S_BRANCH = 3  # RTB ikine6s' default configuration for this family (see the module docstring)
@@ -70,48 +75,10 @@ def sample_dh(n: int, rng: np.random.Generator, low: float = 0.0, high: float = 
     return rng.uniform(low, high, size=(n, 4))
 
 
-def dh_table(params: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(n, 4)`` ``[d3, d4, a2, a3]`` -> ``d, a, alpha`` each ``(n, 6)``."""
-    p = np.atleast_2d(np.asarray(params, float))
-    n = p.shape[0]
-    d = np.zeros((n, 6))
-    a = np.zeros((n, 6))
-    d[:, 2], d[:, 3], a[:, 1], a[:, 2] = p[:, 0], p[:, 1], p[:, 2], p[:, 3]
-    return d, a, np.tile(ALPHA, (n, 1))
-
-
 def to_chain(params: np.ndarray, lower=None, upper=None):
     """One arm ``(4,)`` ``[d3, d4, a2, a3]`` as an :class:`iklearn.robot.Chain` (standard DH)."""
-    from iklearn.robot import from_dh
-
     d, a, al = dh_table(np.asarray(params, float).reshape(1, 4))
     return from_dh(a[0], d[0], al[0], convention="standard", lower=lower, upper=upper, name="m3_arm")
-
-
-def euler_xyz_to_matrix(e: np.ndarray) -> np.ndarray:
-    """``(n, 3)`` intrinsic XYZ Euler angles (rad) -> ``(n, 3, 3)`` ``Rx(e0) Ry(e1) Rz(e2)``."""
-    c, s = np.cos(e), np.sin(e)
-    c0, c1, c2 = c[:, 0], c[:, 1], c[:, 2]
-    s0, s1, s2 = s[:, 0], s[:, 1], s[:, 2]
-    R = np.empty((e.shape[0], 3, 3))
-    R[:, 0, 0] = c1 * c2
-    R[:, 0, 1] = -c1 * s2
-    R[:, 0, 2] = s1
-    R[:, 1, 0] = c0 * s2 + s0 * s1 * c2
-    R[:, 1, 1] = c0 * c2 - s0 * s1 * s2
-    R[:, 1, 2] = -s0 * c1
-    R[:, 2, 0] = s0 * s2 - c0 * s1 * c2
-    R[:, 2, 1] = s0 * c2 + c0 * s1 * s2
-    R[:, 2, 2] = c0 * c1
-    return R
-
-
-def matrix_to_euler_xyz(R: np.ndarray) -> np.ndarray:
-    """Inverse of :func:`euler_xyz_to_matrix`, angles wrapped to ``[0, 2 pi)``."""
-    e1 = np.arcsin(np.clip(R[:, 0, 2], -1.0, 1.0))
-    e0 = np.arctan2(-R[:, 1, 2], R[:, 2, 2])
-    e2 = np.arctan2(-R[:, 0, 1], R[:, 0, 0])
-    return np.mod(np.stack([e0, e1, e2], axis=1), 2 * np.pi)
 
 
 def sample_poses(n: int, rng: np.random.Generator, radius: float = 0.4) -> np.ndarray:
@@ -144,129 +111,6 @@ def sample_m3(n: int, rng: np.random.Generator, *, only_reachable: bool = False,
             arms[spent] = sample_dh(spent.size, rng)
             tries[spent] = 0
     return arms, pose
-
-
-def reachable(params: np.ndarray, pos: np.ndarray) -> np.ndarray:
-    """``(n,)`` bool: the tip position ``pos`` (n, >= 3; m) is reachable by arm ``params`` (n, 4), any
-    orientation (the wrist centre is the tip): ``x^2 + y^2 >= d3^2`` and ``|a2 - L| <= rho <= a2 + L``."""
-    return _shoulder(np.atleast_2d(np.asarray(params, float)), np.asarray(pos, float)[:, :3])[2]
-
-
-def _shoulder(p: np.ndarray, pos: np.ndarray, eps: float = 1e-12):
-    """``(u2, c3p, reachable)``: squared horizontal reach past the shoulder offset, the elbow cosine."""
-    d3, d4, a2, a3 = p[:, 0], p[:, 1], p[:, 2], p[:, 3]
-    L = np.hypot(a3, d4)
-    u2 = pos[:, 0] ** 2 + pos[:, 1] ** 2 - d3**2
-    c3p = (u2 + pos[:, 2] ** 2 - a2**2 - L**2) / np.maximum(2 * a2 * L, eps)
-    return u2, c3p, (u2 >= 0) & (np.abs(c3p) <= 1.0)
-
-
-# ----------------------------------------------------------------------------------- kinematics (batched)
-def fk_jacobian(params: np.ndarray, q: np.ndarray, frame: Literal["world", "tip"] = "world"):
-    """Batched FK and geometric Jacobian, one arm per row (vectorised numpy, no per-arm Chain).
-
-    Parameters
-    ----------
-    params : (n, 4) ``[d3, d4, a2, a3]`` (m)
-    q : (n, 6) joint angles (rad)
-
-    Returns
-    -------
-    T : (n, 4, 4) tip poses; J : (n, 6, 6) Jacobians, linear rows first (``frame='tip'``: ``R^T`` applied
-    to both blocks, as :func:`iklearn.kinematics.jacobian`).
-    """
-    d, a, al = dh_table(params)
-    n = q.shape[0]
-    T = np.tile(np.eye(4), (n, 1, 1))
-    P = np.zeros((n, 6, 3))
-    Z = np.zeros((n, 6, 3))
-    for i in range(6):
-        P[:, i] = T[:, :3, 3]
-        Z[:, i] = T[:, :3, 2]
-        ct, st = np.cos(q[:, i]), np.sin(q[:, i])
-        ca, sa = np.cos(al[:, i]), np.sin(al[:, i])
-        A = np.zeros((n, 4, 4))
-        A[:, 0, 0], A[:, 0, 1], A[:, 0, 2], A[:, 0, 3] = ct, -st * ca, st * sa, a[:, i] * ct
-        A[:, 1, 0], A[:, 1, 1], A[:, 1, 2], A[:, 1, 3] = st, ct * ca, -ct * sa, a[:, i] * st
-        A[:, 2, 1], A[:, 2, 2], A[:, 2, 3] = sa, ca, d[:, i]
-        A[:, 3, 3] = 1.0
-        T = T @ A
-    J = np.empty((n, 6, 6))
-    J[:, :3, :] = np.cross(Z, T[:, None, :3, 3] - P).transpose(0, 2, 1)
-    J[:, 3:, :] = Z.transpose(0, 2, 1)
-    if frame == "tip":
-        Rt = T[:, :3, :3].transpose(0, 2, 1)
-        J = np.concatenate([Rt @ J[:, :3], Rt @ J[:, 3:]], axis=1)
-    return T, J
-
-
-def analytic_ik(params: np.ndarray, pose: np.ndarray, eps: float = 1e-12):
-    """Closed-form IK, all 8 branches.
-
-    Parameters
-    ----------
-    params : (n, 4) ``[d3, d4, a2, a3]`` (m)
-    pose : (n, 6) ``[x, y, z, r, p, y]`` (m, rad; XYZ Euler) or (n, 4, 4) transforms
-
-    Returns
-    -------
-    q : (n, 8, 6) joint angles wrapped to ``(-pi, pi]``; branch ``b`` = ``4*s + 2*e + w`` with ``s`` the
-        shoulder (0: ``u >= 0``), ``e`` the elbow (0: ``sin(q3 + atan2(d4, a3)) >= 0``), ``w`` the wrist
-        (0: ``sin q5 >= 0``). Branches of unreachable poses are NaN.
-    reachable : (n,) bool -- the wrist centre is inside the arm's annulus (no joint limits).
-    """
-    p = np.atleast_2d(np.asarray(params, float))
-    pose = np.asarray(pose, float)
-    if pose.ndim == 3:
-        pos, R = pose[:, :3, 3], pose[:, :3, :3]
-    else:
-        pos, R = pose[:, :3], euler_xyz_to_matrix(pose[:, 3:6])
-    d3, d4, a2, a3 = p[:, 0], p[:, 1], p[:, 2], p[:, 3]
-    n = p.shape[0]
-    px, py, pz = pos[:, 0], pos[:, 1], pos[:, 2]
-    L = np.hypot(a3, d4)
-    phi = np.arctan2(d4, a3)
-    u2, c3p, ok = _shoulder(p, pos, eps)
-    u_abs = np.sqrt(np.maximum(u2, 0.0))
-    s3p_abs = np.sqrt(np.maximum(1 - np.clip(c3p, -1, 1) ** 2, 0.0))
-    q = np.full((n, 8, 6), np.nan)
-    for s in range(2):
-        u = u_abs if s == 0 else -u_abs
-        q1 = np.arctan2(py, px) - np.arctan2(-d3, u)
-        for e in range(2):
-            s3p = s3p_abs if e == 0 else -s3p_abs
-            q3p = np.arctan2(s3p, np.clip(c3p, -1, 1))
-            q2 = np.arctan2(pz, u) - np.arctan2(L * s3p, a2 + L * np.cos(q3p))
-            q3 = q3p - phi
-            q123 = np.stack([q1, q2, q3, np.zeros(n), np.zeros(n), np.zeros(n)], axis=1)
-            T3 = _fk3(p, q123)
-            M = T3.transpose(0, 2, 1) @ R  # R36 = Rz(q4) Ry(-q5) Rz(q6)
-            s5 = np.sqrt(np.maximum(1 - np.clip(M[:, 2, 2], -1, 1) ** 2, 0.0))
-            for w in range(2):
-                sg = 1.0 if w == 0 else -1.0
-                q5 = np.arctan2(sg * s5, M[:, 2, 2])
-                q4 = np.arctan2(-sg * M[:, 1, 2], -sg * M[:, 0, 2])
-                q6 = np.arctan2(-sg * M[:, 2, 1], sg * M[:, 2, 0])
-                sing = s5 < 1e-9  # wrist singular: only q4 + q6 matters; put it all in q6
-                if np.any(sing):
-                    q4 = np.where(sing, 0.0, q4)
-                    q6 = np.where(sing, np.arctan2(M[:, 1, 0], M[:, 0, 0]), q6)
-                b = 4 * s + 2 * e + w
-                q[:, b] = np.stack([q1, q2, q3, q4, q5, q6], axis=1)
-    q = _wrap(q)
-    q[~ok] = np.nan
-    return q, ok
-
-
-def _wrap(q: np.ndarray) -> np.ndarray:
-    return np.pi - np.mod(np.pi - q, 2 * np.pi)  # (-pi, pi]
-
-
-def _fk3(params: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """Rotation of frame 3 ``(n, 3, 3)`` (only joints 1-3 matter)."""
-    T, _ = fk_jacobian(params, q[:, :6] * np.array([1, 1, 1, 0, 0, 0]), "world")
-    # frame 3 = tip with q4..q6 = 0 minus the constant wrist twist Rx(pi/2) Rx(-pi/2) = I
-    return T[:, :3, :3]
 
 
 def select_branch(q_all: np.ndarray, branch: Branch, rng: np.random.Generator | None = None,

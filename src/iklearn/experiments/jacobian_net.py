@@ -23,6 +23,7 @@ from iklearn.experiments import jacobian_net_uses as uses
 from iklearn.experiments.jacobian_net_baselines import (
     best_threshold, conf_baselines, conf_metrics, est_baselines, est_metrics, mcc_interval, numerical_route_time)
 from iklearn.experiments.jacobian_net_checks import inference_speed, rounding_robustness
+from iklearn.solvers import spherical_wrist as sw
 
 NAME = "jacobian-net"
 TITLE = "Paper 004: JacobianNet, reachability and Jacobians of random manipulators"
@@ -170,7 +171,7 @@ def run(out: Path, size: Size = "quick", seed: int = 0, progress: Progress | Non
     # --- tables
     sh = {k: float(d[k].reachable.mean()) for k in ("conf", "conf_te", "conf96")}
     # the same arms with one plain uniform pose each: the share M3's keep rule lifts
-    sh["uniform"] = float(rm.reachable(d["conf"].params, rm.sample_poses(len(d["conf"].X),
+    sh["uniform"] = float(sw.reachable(d["conf"].params, rm.sample_poses(len(d["conf"].X),
                                                                          np.random.default_rng(seed))).mean())
     res.tables += report.paper_tables(cfg, ev, conf_base, est_base, speed, t_num, t_ana, sh)
     if extensions:

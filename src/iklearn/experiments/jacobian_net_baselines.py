@@ -148,10 +148,12 @@ def numerical_route_time(te, n: int = 100, seed: int = 0) -> tuple[float, float]
     """Seconds per sample: (our LM IK + Jacobian, one arm at a time; closed-form IK + Jacobian, batched)."""
     from iklearn.data import random_manipulators as rm
     from iklearn.kinematics import jacobian
+    from iklearn.kinematics.pose import euler_xyz_to_matrix
+    from iklearn.solvers import spherical_wrist as sw
     from iklearn.solvers.lm import LevenbergMarquardt
 
     idx = np.arange(min(n, len(te.X)))
-    R = rm.euler_xyz_to_matrix(te.pose[idx, 3:])
+    R = euler_xyz_to_matrix(te.pose[idx, 3:])
     T = np.tile(np.eye(4), (len(idx), 1, 1))
     T[:, :3, :3], T[:, :3, 3] = R, te.pose[idx, :3]
     chains = [rm.to_chain(te.params[i]) for i in idx]
@@ -165,8 +167,8 @@ def numerical_route_time(te, n: int = 100, seed: int = 0) -> tuple[float, float]
         route(i)
     t_num = (time.perf_counter() - t0) / len(idx)
     t0 = time.perf_counter()
-    q_all, _ = rm.analytic_ik(te.params, te.pose)
+    q_all, _ = sw.analytic_ik(te.params, te.pose)
     q, ok = rm.select_branch(q_all, "ikine6s")
-    rm.fk_jacobian(te.params[ok], q[ok], "tip")
+    sw.fk_jacobian(te.params[ok], q[ok], "tip")
     t_ana = (time.perf_counter() - t0) / len(te.params)
     return t_num, t_ana

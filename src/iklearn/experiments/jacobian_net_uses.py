@@ -10,6 +10,8 @@ from typing import Callable
 import numpy as np
 
 from iklearn.data import random_manipulators as rm
+from iklearn.kinematics.pose import euler_xyz_to_matrix, matrix_to_euler_xyz
+from iklearn.solvers import spherical_wrist as sw
 
 # a PUMA 560 without the shoulder height (d3, d4, a2, a3 within the M3 ranges)
 PUMA_LIKE = np.array([0.15005, 0.4318, 0.4318, 0.0203])
@@ -34,10 +36,10 @@ def workspace(model, layout: str = "kine", params: np.ndarray = PUMA_LIKE, n_gri
     net = model.predict_reachable(X)
     t_net = time.perf_counter() - t0
     t0 = time.perf_counter()
-    _, truth = rm.analytic_ik(prm, pose)
+    _, truth = sw.analytic_ik(prm, pose)
     t_ana = time.perf_counter() - t0
     ch = rm.to_chain(params)
-    R = rm.euler_xyz_to_matrix(pose[:1, 3:])[0]
+    R = euler_xyz_to_matrix(pose[:1, 3:])[0]
     idx = np.random.default_rng(seed).choice(len(P), 20, replace=False)
     T = np.tile(np.eye(4), (20, 1, 1))
     T[:, :3, :3], T[:, :3, 3] = R, P[idx]
@@ -86,24 +88,24 @@ def resolved_rate(model, layout: str = "kine", params: np.ndarray = PUMA_LIKE, s
     Starts on the canonical IK branch, the branch the net was trained on. Returns errors (m) per step.
     """
     params = np.asarray(params, float)
-    R_des = rm.euler_xyz_to_matrix(np.asarray(euler, float)[None])[0]
+    R_des = euler_xyz_to_matrix(np.asarray(euler, float)[None])[0]
     t = np.arange(steps + 1) * dt
     w = 2 * np.pi / (steps * dt)
     c = np.asarray(centre, float)
     p_des = c + radius * np.stack([np.cos(w * t), np.zeros_like(t), np.sin(w * t)], 1)
     v_des = radius * w * np.stack([-np.sin(w * t), np.zeros_like(t), np.cos(w * t)], 1)
-    q_all, ok = rm.analytic_ik(params[None], np.hstack([p_des[:1], np.asarray(euler, float)[None]]))
+    q_all, ok = sw.analytic_ik(params[None], np.hstack([p_des[:1], np.asarray(euler, float)[None]]))
     out = {"t": t.tolist(), "p_des": p_des.tolist()}
     for mode in ("est", "exact"):
         q = q_all[0, 0].copy()
         err, path = [], []
         for k in range(steps + 1):
-            T, Jx = rm.fk_jacobian(params[None], q[None], "world")
+            T, Jx = sw.fk_jacobian(params[None], q[None], "world")
             p, R = T[0, :3, 3], T[0, :3, :3]
             err.append(float(np.linalg.norm(p_des[k] - p)))
             path.append(p.tolist())
             if mode == "est":
-                pose = np.hstack([p, rm.matrix_to_euler_xyz(R[None])[0]])[None]
+                pose = np.hstack([p, matrix_to_euler_xyz(R[None])[0]])[None]
                 J = model.predict_jacobian(rm.features(params[None], pose, layout))[0]  # type: ignore[arg-type]
             else:
                 J = Jx[0]

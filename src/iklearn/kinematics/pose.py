@@ -105,6 +105,32 @@ def euler_to_rotation(angles: np.ndarray, seq: str = "xyz") -> np.ndarray:
     return _rotation().from_euler(seq, a.reshape(-1, 3)).as_matrix().reshape(*a.shape[:-1], 3, 3)
 
 
+def euler_xyz_to_matrix(e: np.ndarray) -> np.ndarray:
+    """``(n, 3)`` intrinsic XYZ Euler angles (rad) -> ``(n, 3, 3)`` ``Rx(e0) Ry(e1) Rz(e2)``."""
+    c, s = np.cos(e), np.sin(e)
+    c0, c1, c2 = c[:, 0], c[:, 1], c[:, 2]
+    s0, s1, s2 = s[:, 0], s[:, 1], s[:, 2]
+    R = np.empty((e.shape[0], 3, 3))
+    R[:, 0, 0] = c1 * c2
+    R[:, 0, 1] = -c1 * s2
+    R[:, 0, 2] = s1
+    R[:, 1, 0] = c0 * s2 + s0 * s1 * c2
+    R[:, 1, 1] = c0 * c2 - s0 * s1 * s2
+    R[:, 1, 2] = -s0 * c1
+    R[:, 2, 0] = s0 * s2 - c0 * s1 * c2
+    R[:, 2, 1] = s0 * c2 + c0 * s1 * s2
+    R[:, 2, 2] = c0 * c1
+    return R
+
+
+def matrix_to_euler_xyz(R: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`euler_xyz_to_matrix`, angles wrapped to ``[0, 2 pi)``."""
+    e1 = np.arcsin(np.clip(R[:, 0, 2], -1.0, 1.0))
+    e0 = np.arctan2(-R[:, 1, 2], R[:, 2, 2])
+    e2 = np.arctan2(-R[:, 0, 1], R[:, 0, 0])
+    return np.mod(np.stack([e0, e1, e2], axis=1), 2 * np.pi)
+
+
 def rotation_to_yaw(R: np.ndarray) -> np.ndarray:
     """``(..., 3, 3)`` -> ``(...)`` yaw (rad): heading of the x axis in the base x-y plane."""
     R = np.asarray(R, float)
@@ -182,3 +208,29 @@ def pose_error(T: np.ndarray, T_target: np.ndarray) -> tuple[np.ndarray, np.ndar
     pos = np.linalg.norm(T[..., :3, 3] - T_target[..., :3, 3], axis=-1)
     rot = rotation_angle(T_target[..., :3, :3], T[..., :3, :3])
     return pos, rot
+
+
+def task_error(T: np.ndarray, T_target: np.ndarray) -> np.ndarray:
+    """``(N, 6)`` error ``[p_t - p ; log(R_t R^T)]`` of poses ``T`` against targets, both ``(N, 4, 4)``: the
+    pose log map the differential solvers step along (:func:`pose_error` reduces the same difference to a
+    distance and a geodesic angle).
+
+    The rotation part is a rotation vector in the base frame (rad), so ``J_world @ dq`` predicts it.
+    """
+    e = np.empty((T.shape[0], 6))
+    e[:, :3] = T_target[:, :3, 3] - T[:, :3, 3]
+    if T.shape[0]:
+        M = np.einsum("nij,nkj->nik", T_target[:, :3, :3], T[:, :3, :3])
+        v = np.stack([M[:, 2, 1] - M[:, 1, 2], M[:, 0, 2] - M[:, 2, 0], M[:, 1, 0] - M[:, 0, 1]], axis=1)
+        s = 0.5 * np.linalg.norm(v, axis=1)
+        c = 0.5 * (np.trace(M, axis1=1, axis2=2) - 1.0)
+        th = np.arctan2(s, c)
+        # theta / (2 sin theta) -> 1/2 as theta -> 0; the closed form loses the axis near pi: scipy there
+        f = np.where(s > 1e-6, th / (2.0 * np.maximum(s, 1e-300)), 0.5 + th**2 / 12.0)
+        e[:, 3:] = v * f[:, None]
+        far = c < -0.99
+        if far.any():
+            from scipy.spatial.transform import Rotation  # on first use: costly to import
+
+            e[far, 3:] = Rotation.from_matrix(M[far]).as_rotvec()
+    return e

@@ -19,34 +19,10 @@ import numpy as np
 from iklearn._validate import check_seed
 from iklearn.errors import IKLearnError
 from iklearn.kinematics.fk import fk_and_jacobian
-from iklearn.kinematics.pose import pose_error
+from iklearn.kinematics.pose import pose_error, task_error
 from iklearn.robot.chain import Chain
 from iklearn.solvers.base import IKSolver, prepare
 from iklearn.solvers.result import IKResult
-
-
-def task_error(T: np.ndarray, T_target: np.ndarray) -> np.ndarray:
-    """``(N, 6)`` error ``[p_t - p ; log(R_t R^T)]`` of poses ``T`` against targets, both ``(N, 4, 4)``.
-
-    The rotation part is a rotation vector in the base frame (rad), so ``J_world @ dq`` predicts it.
-    """
-    e = np.empty((T.shape[0], 6))
-    e[:, :3] = T_target[:, :3, 3] - T[:, :3, 3]
-    if T.shape[0]:
-        M = np.einsum("nij,nkj->nik", T_target[:, :3, :3], T[:, :3, :3])
-        v = np.stack([M[:, 2, 1] - M[:, 1, 2], M[:, 0, 2] - M[:, 2, 0], M[:, 1, 0] - M[:, 0, 1]], axis=1)
-        s = 0.5 * np.linalg.norm(v, axis=1)
-        c = 0.5 * (np.trace(M, axis1=1, axis2=2) - 1.0)
-        th = np.arctan2(s, c)
-        # theta / (2 sin theta) -> 1/2 as theta -> 0; the closed form loses the axis near pi: scipy there
-        f = np.where(s > 1e-6, th / (2.0 * np.maximum(s, 1e-300)), 0.5 + th**2 / 12.0)
-        e[:, 3:] = v * f[:, None]
-        far = c < -0.99
-        if far.any():
-            from scipy.spatial.transform import Rotation  # on first use: costly to import
-
-            e[far, 3:] = Rotation.from_matrix(M[far]).as_rotvec()
-    return e
 
 
 def clamp_error(e: np.ndarray, max_position: float, max_rotation: float) -> np.ndarray:

@@ -24,9 +24,8 @@ import numpy as np
 from iklearn._validate import as_batch, check_finite
 from iklearn.errors import IKLearnError, ShapeError
 from iklearn.kinematics.fk import fk, fk_and_jacobian
-from iklearn.kinematics.pose import as_poses, pose_error
+from iklearn.kinematics.pose import as_poses, pose_error, task_error
 from iklearn.robot.chain import Chain
-from iklearn.solvers.dls import task_error
 
 Criterion = Literal["none", "rest", "limits"]
 
