@@ -66,7 +66,7 @@ def test_cli_generate_info_workspace(monkeypatch, tmp_path, capsys):
     assert out.exists()
     assert _cli(monkeypatch, "data", "info", str(out)) == 0
     text = capsys.readouterr().out
-    assert "300 reachable" in text and "75 unreachable" in text and "near_singular 60" in text
+    assert "300 reachable" in text and "75 unreachable" in text and "near-singular 60" in text
     png = tmp_path / "w.png"
     assert _cli(monkeypatch, "workspace", "--robot", "planar2", "--n", "3000", "--out", str(png), "--bins", "20") == 0
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

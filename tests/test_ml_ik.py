@@ -9,10 +9,7 @@ pytest.importorskip("torch")
 pytest.importorskip("sklearn")
 
 from iklearn.errors import IKLearnError, ModelMismatchError, ShapeError  # noqa: E402
-from iklearn.estimators.ml_ik.classifier import (  # noqa: E402
-    ConditioningClassifier,
-    pose7_features,
-)
+from iklearn.estimators.ml_ik.classifier import ConditioningClassifier  # noqa: E402
 from iklearn.data.labels import best_solution_inverse_condition, hard_unreachable_poses  # noqa: E402
 from iklearn.estimators.ml_ik.gated import GatedIK  # noqa: E402
 from iklearn.estimators.ml_ik.regressor import ClusteredMLPRegressor, pose_features  # noqa: E402
@@ -183,10 +180,14 @@ def test_pose12_classifier_learns_and_round_trips(tmp_path, ur5_cls, orientation
 
 
 def test_pose7_features_fix_quaternion_sign():
+    from iklearn.kinematics.pose import encode, pose7_to_matrix
+
     P = np.array([[0.1, 0.2, 0.3, 0.0, 0.0, 0.6, -0.8]])
     Q = P.copy()
     Q[0, 3:] *= -1
-    np.testing.assert_allclose(pose7_features(P), pose7_features(Q), atol=1e-12)
+    f = encode(pose7_to_matrix(P), "quat")  # the classifier's 'pose7' input
+    np.testing.assert_allclose(f, encode(pose7_to_matrix(Q), "quat"), atol=1e-12)
+    assert f[0, 6] >= 0
 
 
 def test_gated_ik_skips_unreachable_and_solves_the_rest(ur5_cls):
@@ -230,10 +231,10 @@ def test_best_solution_is_at_least_the_sampled_one():
 def test_stacked_mlp_is_k_independent_networks():
     import torch
 
-    from iklearn.estimators.ml_ik import _torch_utils as tu
+    from iklearn.estimators._torch import make_stacked_mlp
 
     torch.manual_seed(0)
-    m = tu.make_stacked_mlp(3, 5, (7, 6), 2)
+    m = make_stacked_mlp(3, 5, (7, 6), 2)
     x = torch.randn(3, 11, 5)
     out = m(x)
     for k in range(3):  # network k alone: x @ W + b with ReLU between layers

@@ -17,8 +17,7 @@ import numpy as np
 
 from iklearn._io import atomic_path
 from iklearn.errors import DataFormatError
-
-POSE_COLUMNS = ("x", "y", "z", "qx", "qy", "qz", "qw")
+from iklearn.kinematics.pose import POSE_COLUMNS
 
 
 def _read(path: str | os.PathLike, columns: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:

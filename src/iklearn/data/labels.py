@@ -18,7 +18,8 @@ from iklearn.kinematics.pose import as_poses
 from iklearn.robot.chain import Chain
 
 UNREACHABLE, NEAR_SINGULAR, ADEQUATE, HIGH_MANIPULABILITY = 0, 1, 2, 3
-CLASS_NAMES: tuple[str, ...] = ("unreachable", "near_singular", "adequate", "high_manipulability")
+#: the classes' names (paper 001), index = label
+CLASS_NAMES: tuple[str, ...] = ("unreachable", "near-singular", "adequately conditioned", "high manipulability")
 
 
 def conditioning_labels(

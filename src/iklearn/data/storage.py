@@ -17,11 +17,11 @@ from pathlib import Path
 import numpy as np
 
 from iklearn.errors import DataFormatError
+from iklearn.kinematics.pose import POSE_COLUMNS
 
 FORMAT = "iklearn-dataset"
 FORMAT_VERSION = 1
 META_KEY = b"iklearn"
-POSE_COLUMNS = ("x", "y", "z", "qx", "qy", "qz", "qw")
 METRIC_COLUMNS = ("yoshikawa", "condition", "inverse_condition", "isotropy")
 
 

@@ -15,15 +15,10 @@ import numpy as np
 from iklearn._validate import as_batch, check_finite
 from iklearn.errors import ShapeError
 from iklearn.estimators._contract import check_fitted
-from iklearn.kinematics.pose import as_poses
+from iklearn.kinematics.pose import as_poses, encode
 from iklearn.robot.chain import Chain
 
 _KIND = "mlp-ik"
-
-
-def _features(T: np.ndarray) -> np.ndarray:
-    n = T.shape[0]
-    return np.concatenate([T[:, :3, 3], T[:, :3, :3].reshape(n, 9)], axis=1)
 
 
 class MLPIK:
@@ -72,7 +67,7 @@ class MLPIK:
         check_finite(Y, "y")
         if T.shape[0] != Y.shape[0] or T.shape[0] < 2:
             raise ShapeError(f"X and y need the same number (>= 2) of rows, got {T.shape[0]} and {Y.shape[0]}")
-        F = _features(T)
+        F = encode(T, "matrix")
         self.x_mean_, self.x_scale_ = F.mean(0), F.std(0) + 1e-9
         self.y_mean_, self.y_scale_ = Y.mean(0), Y.std(0) + 1e-9
         net = MLPRegressor(
@@ -92,7 +87,7 @@ class MLPIK:
         """Joints ``(N, dof)`` (or ``(dof,)`` for one pose), clipped to the joint limits."""
         check_fitted(self, "coefs_")
         T, single = as_poses(X, "X")
-        h = (_features(T) - self.x_mean_) / self.x_scale_
+        h = (encode(T, "matrix") - self.x_mean_) / self.x_scale_
         for i, (W, b) in enumerate(zip(self.coefs_, self.intercepts_)):
             h = h @ W + b
             if i < len(self.coefs_) - 1:

@@ -14,6 +14,7 @@ import numpy as np
 
 from iklearn.kinematics import _kernels as KK
 from iklearn.robot.chain import Chain
+from iklearn.solvers.nullspace import nullspace_rate
 
 KP, KV, DT = 1250.0, 70.0, 1.0 / 420.0  # paper 002, SS 4
 
@@ -60,9 +61,7 @@ class Arm:
 def pinv_nullspace_rate(J: np.ndarray, xdot: np.ndarray, theta: np.ndarray, theta_opt: np.ndarray,
                         W: np.ndarray, alpha: float) -> np.ndarray:
     """Eq. 5 (Liegeois): thetadot = J# xdot - alpha (I - J# J) dg/dtheta, g = 1/2 |theta - theta_opt|^2_W."""
-    Jp = np.linalg.pinv(J, rcond=1e-6)
-    grad = W * (theta - theta_opt)
-    return Jp @ xdot - alpha * (grad - Jp @ (J @ grad))
+    return nullspace_rate(J, xdot, W * (theta - theta_opt), alpha, rcond=1e-6)
 
 
 @dataclass

@@ -37,7 +37,8 @@ def _confusion(y: np.ndarray, p: np.ndarray, k: int = 4) -> np.ndarray:
 def classifier_part(res: ExperimentResult, out: Path, cfg: dict, seed: int) -> dict:
     """Dataset, the four classifier runs, the Bayes ceiling, easy and hard reachability; tables + JSON."""
     from iklearn.data.labels import HARD_KINDS, hard_unreachable_poses, sampled_label_posterior
-    from iklearn.estimators.ml_ik.classifier import CLASS_NAMES, ConditioningClassifier
+    from iklearn.data.labels import CLASS_NAMES
+    from iklearn.estimators.ml_ik.classifier import ConditioningClassifier
     from iklearn.estimators.ml_ik.dataset import conditioning_dataset
     from iklearn.robot import load_robot
 

@@ -12,6 +12,9 @@ import numpy as np
 from iklearn._validate import QUATERNION_NORM, as_batch, check_finite, first_bad_quaternion
 from iklearn.errors import ShapeError
 
+#: column names of a pose row ``(7,)`` (files, tables): position (m), then the scalar-last unit quaternion
+POSE_COLUMNS: tuple[str, ...] = ("x", "y", "z", "qx", "qy", "qz", "qw")
+
 
 def _rotation():
     # SciPy's Rotation, imported on first use: scipy.spatial costs more to import than a small IK call
@@ -137,12 +140,17 @@ def rotation_to_yaw(R: np.ndarray) -> np.ndarray:
     return np.arctan2(R[..., 1, 0], R[..., 0, 0])
 
 
-def encode(T: np.ndarray, kind: str = "quat") -> np.ndarray:
-    """Encode ``(N, 4, 4)`` poses as feature rows.
+ENCODINGS = ("quat", "matrix", "pose9", "euler", "yaw", "yaw_sincos", "position", "planar")
 
-    kinds: ``quat`` (N, 7) ``[x,y,z,qx,qy,qz,qw]``; ``matrix`` (N, 12) position + row-major rotation;
-    ``euler`` (N, 6) position + xyz Euler; ``yaw`` (N, 4) ``[x, y, z, yaw]``; ``position`` (N, 3);
-    ``planar`` (N, 3) ``[x, y, yaw]``.
+
+def encode(T: np.ndarray, kind: str = "quat") -> np.ndarray:
+    """Encode ``(N, 4, 4)`` poses as feature rows: the one set of pose encodings every learned model uses.
+
+    kinds: ``quat`` (N, 7) ``[x,y,z,qx,qy,qz,qw]`` with ``qw >= 0`` (q and -q are one rotation); ``matrix``
+    (N, 12) position + row-major rotation (continuous in the rotation); ``pose9`` (N, 9) position + the first
+    two columns of R (continuous, the rotation's 6D form); ``euler`` (N, 6) position + xyz Euler; ``yaw``
+    (N, 4) ``[x, y, z, yaw]``; ``yaw_sincos`` (N, 5) ``[x, y, z, cos yaw, sin yaw]`` (no jump at yaw = +-pi);
+    ``position`` (N, 3); ``planar`` (N, 3) ``[x, y, yaw]``.
     """
     T = np.asarray(T, float)
     p = T[:, :3, 3]
@@ -153,15 +161,20 @@ def encode(T: np.ndarray, kind: str = "quat") -> np.ndarray:
         return np.concatenate([p, R.reshape(-1, 9)], axis=1)
     if kind == "euler":
         return np.concatenate([p, rotation_to_euler(R)], axis=1)
+    if kind == "pose9":
+        return np.column_stack([p, R[:, :, 0], R[:, :, 1]])
     if kind == "yaw":
         return np.concatenate([p, rotation_to_yaw(R)[:, None]], axis=1)
+    if kind == "yaw_sincos":
+        yaw = rotation_to_yaw(R)
+        return np.column_stack([p, np.cos(yaw), np.sin(yaw)])
     if kind == "position":
         return p.copy()
     if kind == "planar":
         return np.stack([p[:, 0], p[:, 1], rotation_to_yaw(R)], axis=1)
     from iklearn.errors import IKLearnError
 
-    raise IKLearnError(f"unknown pose encoding '{kind}'; expected quat, matrix, euler, yaw, position or planar")
+    raise IKLearnError(f"unknown pose encoding '{kind}'; expected one of {', '.join(ENCODINGS)}")
 
 
 def rotation_angle(R_a: np.ndarray, R_b: np.ndarray) -> np.ndarray:

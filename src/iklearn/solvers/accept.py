@@ -8,7 +8,7 @@ from typing import Callable
 import numpy as np
 
 from iklearn.errors import IKLearnError
-from iklearn.solvers.base import IKSolver, prepare
+from iklearn.solvers.base import IKSolver, prepare, stream_seed
 from iklearn.solvers.result import IKResult
 
 #: Attempts per target when no time budget is given.
@@ -49,7 +49,7 @@ def solve_accepted(
         used = 0
         for j in range(max_attempts):
             if j:
-                draw_seeds(chain.finite_lower, chain.finite_upper, (int(seed) * 1_000_003 + i * 7919 + j), start)
+                draw_seeds(chain.finite_lower, chain.finite_upper, stream_seed(seed, i * 7919 + j), start)
             kw = {"restart_seed": int(seed) * 7919 + i * 104729 + j} if getattr(solver, "takes_restart_seed", False) else {}
             r = solver.solve(T[i], Q0[i] if j == 0 else start[0], **kw)
             used += int(r.iterations[0])

@@ -16,6 +16,16 @@ from iklearn.robot.chain import Chain
 from iklearn.solvers.result import IKResult
 
 
+def stream_seed(*parts: int) -> int:
+    """One seed of a splitmix stream (:func:`iklearn.solvers._prep_kernel.draw_seeds`) from integer parts, e.g.
+    ``(seed, row)``: each part folds in as ``s -> (s * 1_000_003 + part) mod 2**63``. The one derivation
+    every solver uses, so streams of different parts never coincide with a user's ``default_rng(k)``."""
+    s = 0
+    for v in parts:
+        s = (s * 1_000_003 + int(v)) % (1 << 63)
+    return s
+
+
 def prepare(chain: Chain, targets, q0, rng_seed: int | Sequence[int] | None) -> tuple[np.ndarray, np.ndarray, bool]:
     """Validate targets ``(N, 7)`` / ``(N, 4, 4)`` and seeds ``(N, dof)`` / ``(dof,)`` / None.
 
@@ -28,9 +38,7 @@ def prepare(chain: Chain, targets, q0, rng_seed: int | Sequence[int] | None) -> 
         # costs microseconds where creating a NumPy generator costs ~80 us
         from iklearn.solvers._prep_kernel import draw_seeds
 
-        seed = 0
-        for v in np.atleast_1d(rng_seed if rng_seed is not None else 0).tolist():  # a sequence folds into one
-            seed = (seed * 1_000_003 + int(v)) % (1 << 63)
+        seed = stream_seed(*np.atleast_1d(rng_seed if rng_seed is not None else 0).tolist())
         Q0 = np.empty((N, chain.dof))
         draw_seeds(chain.finite_lower, chain.finite_upper, seed, Q0)
     else:

@@ -12,7 +12,7 @@ from iklearn.robot.chain import Chain
 from iklearn.solvers import _prep_kernel as P
 from iklearn.solvers._lm_kernel import lm_solve_batch, lm_solve_batch_serial
 from iklearn.solvers._task_kernel import make_task
-from iklearn.solvers.base import IKSolver, prepare, run_in_chunks
+from iklearn.solvers.base import IKSolver, prepare, run_in_chunks, stream_seed
 from iklearn.solvers.options import as_free_axis, as_tolerances, as_weights
 from iklearn.solvers.result import IKResult
 
@@ -151,7 +151,7 @@ class LevenbergMarquardt(IKSolver):
                       np.ascontiguousarray(c.upper), c.finite_lower, c.finite_upper, self._w)
         # every call draws its restarts (and random initial seeds) from the same stream: the same input and
         # seed give the same answer, call after call (the +1 keeps the figures of the former first call)
-        self._stream = self.seed * 1_000_003 + 1
+        self._stream = stream_seed(self.seed, 1)
 
     def _fast_inputs(self, targets, q0) -> tuple[np.ndarray, np.ndarray] | None:
         """Targets ``(N, 4, 4)`` and seeds ``(N, dof)`` checked and converted by numba (a few us), or None
@@ -208,7 +208,7 @@ class LevenbergMarquardt(IKSolver):
         perr = np.full(N, np.inf)
         rerr = np.full(N, np.inf)
         iters = np.zeros(N, np.int64)
-        stream = self._stream if restart_seed is None else (int(restart_seed) * 1_000_003 + 1) % (1 << 63)
+        stream = self._stream if restart_seed is None else stream_seed(restart_seed, 1)
         seeds = np.full(N, stream, dtype=np.uint64)
         if self.time_budget is None:
             self._batch(T, Q0, self.max_iterations, seeds, q, succ, perr, rerr, iters)

@@ -62,17 +62,35 @@ def _criterion_gradient(chain: Chain, q: np.ndarray, criterion, q_rest, weights)
     raise IKLearnError(f"criterion must be 'none', 'rest', 'limits' or a callable, got {criterion!r}")
 
 
-def pinv(J: np.ndarray, damping: float = 0.0) -> np.ndarray:
-    """Batched (damped) pseudo-inverse ``(N, dof, m)`` of ``J`` ``(N, m, dof)``.
+def pinv(J: np.ndarray, damping: float = 0.0, rcond: float = 1e-10) -> np.ndarray:
+    """(Damped) pseudo-inverse ``(N, dof, m)`` of ``J`` ``(N, m, dof)`` (or ``(dof, m)`` of one ``(m, dof)``).
 
-    ``damping = 0`` gives the Moore-Penrose inverse (SVD, singular values below 1e-10 relative dropped);
-    otherwise ``J^T (J J^T + damping^2 I)^-1``.
+    ``damping = 0`` gives the Moore-Penrose inverse (SVD, singular values below ``rcond`` relative to the
+    largest dropped); otherwise ``J^T (J J^T + damping^2 I)^-1``.
     """
     if damping > 0:
-        m = J.shape[1]
-        A = np.einsum("nij,nkj->nik", J, J) + damping**2 * np.eye(m)
-        return np.einsum("nij,njk->nik", J.transpose(0, 2, 1), np.linalg.inv(A))
-    return np.linalg.pinv(J, rcond=1e-10)
+        Jb = J if J.ndim == 3 else J[None]
+        A = np.einsum("nij,nkj->nik", Jb, Jb) + damping**2 * np.eye(Jb.shape[1])
+        Jd = np.einsum("nij,njk->nik", Jb.transpose(0, 2, 1), np.linalg.inv(A))
+        return Jd if J.ndim == 3 else Jd[0]
+    return np.linalg.pinv(J, rcond=rcond)
+
+
+def nullspace_rate(J: np.ndarray, xdot: np.ndarray, grad: np.ndarray, alpha: float, *, damping: float = 0.0,
+                   rcond: float = 1e-10) -> np.ndarray:
+    """The Liegeois law ``qdot = J^+ xdot - alpha (I - J^+ J) grad g`` for given Jacobians.
+
+    ``J`` ``(m, dof)`` with ``xdot`` ``(m,)`` and ``grad`` ``(dof,)``, or a batch ``(N, m, dof)``, ``(N, m)``,
+    ``(N, dof)``; ``damping`` and ``rcond`` as in :func:`pinv`. The projector ``I - J^+ J`` is applied
+    without forming it. Returns ``(dof,)`` or ``(N, dof)`` joint velocities.
+    """
+    Jp = pinv(J, damping, rcond)
+    if J.ndim == 2:
+        return Jp @ xdot - alpha * (grad - Jp @ (J @ grad))
+    qd = np.einsum("nij,nj->ni", Jp, xdot)
+    if alpha != 0.0:
+        qd -= alpha * (grad - np.einsum("nij,nj->ni", Jp, np.einsum("nij,nj->ni", J, grad)))
+    return qd
 
 
 def rmrc_step(
@@ -119,13 +137,9 @@ def rmrc_step(
 
 
 def _law(chain, Q, J, X, alpha, criterion, q_rest, weights, damping):
-    Jp = pinv(J, damping)
-    qd = np.einsum("nij,nj->ni", Jp, X)
-    if alpha != 0.0 and criterion != "none":
-        g = _criterion_gradient(chain, Q, criterion, q_rest, weights)
-        # (I - J^+ J) g without forming the projector
-        qd -= alpha * (g - np.einsum("nij,nj->ni", Jp, np.einsum("nij,nj->ni", J, g)))
-    return qd
+    if alpha == 0.0 or criterion == "none":
+        return nullspace_rate(J, X, np.zeros_like(Q), 0.0, damping=damping)
+    return nullspace_rate(J, X, _criterion_gradient(chain, Q, criterion, q_rest, weights), alpha, damping=damping)
 
 
 @dataclass(frozen=True)

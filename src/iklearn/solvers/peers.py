@@ -79,7 +79,7 @@ class _URDFPeer(IKSolver):
 
     def solve(self, targets, q0=None) -> IKResult:
         """Solve ``targets`` ``(N, 7)`` / ``(N, 4, 4)`` one by one from seeds ``q0`` ``(N, dof)`` (random if None)."""
-        T, Q0, _ = prepare(self.chain, targets, q0, self.seed * 1_000_003 + 1)
+        T, Q0, _ = prepare(self.chain, targets, q0, (self.seed, 1))
         N = T.shape[0]
         P7 = matrix_to_pose7(T) if N else np.zeros((0, 7))
         q = Q0.copy()

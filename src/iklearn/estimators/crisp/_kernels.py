@@ -24,6 +24,7 @@ from scipy.spatial import cKDTree
 
 from iklearn.errors import IKLearnError
 from iklearn.kinematics._kernels import fk_frames, jacobian_from_frames
+from iklearn.kinematics.pose import encode
 
 KERNELS = ("gaussian", "laplacian", "linear")
 
@@ -34,10 +35,9 @@ def pose_features(T: np.ndarray, position_unit: float, rotation_unit: float) -> 
     ``vec(R)`` (the 9 rotation-matrix entries) is continuous and free of the quaternion sign ambiguity;
     ``||vec(R_a) - vec(R_b)||^2 = 4 (1 - cos theta)`` so both parts are distances in the same spirit.
     """
-    n = T.shape[0]
-    out = np.empty((n, 12))
-    out[:, :3] = T[:, :3, 3] / position_unit
-    out[:, 3:] = T[:, :3, :3].reshape(n, 9) * rotation_unit
+    out = encode(T, "matrix")
+    out[:, :3] /= position_unit
+    out[:, 3:] *= rotation_unit
     return out
 
 

@@ -28,6 +28,8 @@ from typing import Sequence
 
 import numpy as np
 
+from iklearn.estimators._torch import hidden_layers
+
 
 CONST_RTOL = 1e-6  # a training column whose range is within this fraction of its size (>= 1) is constant
 CONST_INPUT_RTOL = 1e-3  # a constant column accepts inputs this close (relative, >= 1): pi/2 written 1.5708
@@ -185,14 +187,8 @@ def build_network(n_in: int, n_out: int, encoder: Sequence[int], confidence: Seq
     import torch
     from torch import nn
 
-    def block(sizes: Sequence[int], n0: int) -> tuple[list, int]:
-        layers: list = []
-        for h in sizes:
-            layers += [nn.Linear(n0, h), nn.BatchNorm1d(h), nn.PReLU(h)]
-            if dropout > 0:
-                layers.append(nn.Dropout(dropout))
-            n0 = h
-        return layers, n0
+    def block(sizes: Sequence[int], n0: int) -> tuple[list, int]:  # Linear-BN-PReLU-Dropout per width
+        return hidden_layers(n0, sizes, batch_norm=True, activation="prelu", dropout=dropout)
 
     class JacobianNetModule(nn.Module):
         def __init__(self) -> None:

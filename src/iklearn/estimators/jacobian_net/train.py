@@ -15,7 +15,7 @@ the earlier behaviour (joint pretraining, no lift, no skip).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -23,6 +23,8 @@ import numpy as np
 
 from iklearn.errors import ModelMismatchError, NonFiniteError, ShapeError, require
 from iklearn.estimators._contract import check_fitted
+from iklearn.estimators._torch import (History, eval_loss, make_optimizer, minibatches, run_epoch,
+                                      split_validation)
 from iklearn.estimators.jacobian_net.model import Scalers, build_network
 from iklearn.robot.chain import Chain
 
@@ -37,21 +39,6 @@ class GatedPrediction:
     confidence: np.ndarray
     accepted: np.ndarray
     jacobian: np.ndarray
-
-
-@dataclass
-class History:
-    """One row per epoch: ``phase`` ('pretrain'|'confidence'|'estimation'), train and validation loss."""
-
-    phase: list[str] = field(default_factory=list)
-    train_loss: list[float] = field(default_factory=list)
-    val_loss: list[float] = field(default_factory=list)
-
-    def add(self, phase: str, train_loss: float, val_loss: float) -> None:
-        """Append one epoch's row."""
-        self.phase.append(phase)
-        self.train_loss.append(train_loss)
-        self.val_loss.append(val_loss)
 
 
 class JacobianNet:
@@ -153,8 +140,9 @@ class JacobianNet:
         self.lift_cols_ = [int(c) for c in np.nonzero(~self.scalers_.x_const[:min(18, F - 6)])[0]] + \
             [F - 6, F - 5, F - 4]
         self.net_ = self._make(self.n_features_in_, self.n_outputs_)
-        tc = _split(self.scalers_.x(X_conf), y_conf.astype(np.float32)[:, None], self.validation_split, rng)
-        te = _split(self.scalers_.x(X_est), self.scalers_.y(J_est), self.validation_split, rng)
+        tc = split_validation(self.scalers_.x(X_conf), y_conf.astype(np.float32)[:, None], self.validation_split,
+                              rng)
+        te = split_validation(self.scalers_.x(X_est), self.scalers_.y(J_est), self.validation_split, rng)
         self.net_.encoder[0].fit(torch.cat([tc[0], te[0]]), self.scalers_)
         self.history_ = History()
         mse, bce = torch.nn.MSELoss(), torch.nn.BCEWithLogitsLoss()
@@ -181,7 +169,7 @@ class JacobianNet:
             if joint:
                 params += list(net.confidence.parameters())
             (Xt, Yt, Xv, Yv) = tc if conf else te
-            opt = _optimizer(torch, self.optimizer, params, self.lr, self.weight_decay)
+            opt = make_optimizer(self.optimizer, params, self.lr, self.weight_decay)
             sched, n_steps = self._schedule(torch, opt, len(Xt), epochs)
             loss_fn = bce if conf else mse
 
@@ -193,10 +181,10 @@ class JacobianNet:
                 return loss
 
             for _ in range(epochs):
-                conf_iter = _batches(len(tc[0]), self.batch_size, rng, cycle=True) if joint else None
-                mean_loss = _epoch(net, opt, sched, n_steps, _batches(len(Xt), self.batch_size, rng),
-                                   lambda idx: batch_loss(idx, conf_iter), frozen)
-                self.history_.add(phase, mean_loss, _eval_loss(torch, net, fwd, loss_fn, Xv, Yv))
+                conf_iter = minibatches(len(tc[0]), self.batch_size, rng, cycle=True) if joint else None
+                mean_loss = run_epoch(net, opt, sched, n_steps, minibatches(len(Xt), self.batch_size, rng),
+                                      lambda idx: batch_loss(idx, conf_iter), frozen)
+                self.history_.add(phase, mean_loss, eval_loss(net, fwd, loss_fn, Xv, Yv))
                 if task is not None:
                     progress.update(task, advance=1)
         for p in net.encoder.parameters():
@@ -224,20 +212,20 @@ class JacobianNet:
         if len(y) != len(x):
             raise ShapeError("X_conf (N, F) and y_conf (N,) expected")
         rng = np.random.default_rng(self.random_state + 1)
-        Xt, Yt, Xv, Yv = _split(x, y, self.validation_split, rng)
+        Xt, Yt, Xv, Yv = split_validation(x, y, self.validation_split, rng)
         net, bce = self.net_, torch.nn.BCEWithLogitsLoss()
         if not hasattr(self, "history_"):  # a loaded model carries no history
             self.history_ = History()
         for p in net.encoder.parameters():
             p.requires_grad_(False)
-        opt = _optimizer(torch, self.optimizer, list(net.confidence.parameters()), self.lr, self.weight_decay)
+        opt = make_optimizer(self.optimizer, list(net.confidence.parameters()), self.lr, self.weight_decay)
         sched, n_steps = self._schedule(torch, opt, len(Xt), epochs)
         task = progress.add_task("JacobianNet confidence", total=epochs) if progress is not None else None
         t0 = time.perf_counter()
         for _ in range(int(epochs)):
-            mean_loss = _epoch(net, opt, sched, n_steps, _batches(len(Xt), self.batch_size, rng),
-                               lambda idx: bce(net.conf_logits(Xt[idx]), Yt[idx]), frozen_encoder=True)
-            self.history_.add("confidence", mean_loss, _eval_loss(torch, net, net.conf_logits, bce, Xv, Yv))
+            mean_loss = run_epoch(net, opt, sched, n_steps, minibatches(len(Xt), self.batch_size, rng),
+                                  lambda idx: bce(net.conf_logits(Xt[idx]), Yt[idx]), frozen_encoder=True)
+            self.history_.add("confidence", mean_loss, eval_loss(net, net.conf_logits, bce, Xv, Yv))
             if task is not None:
                 progress.update(task, advance=1)
         for p in net.encoder.parameters():
@@ -344,65 +332,3 @@ class JacobianNet:
         obj.net_.load_state_dict(arrays_to_torch_state(arrays))
         obj.net_.eval()
         return obj
-
-
-def _split(X: np.ndarray, Y: np.ndarray, frac: float, rng: np.random.Generator):
-    import torch
-
-    perm = rng.permutation(len(X))
-    n_val = int(round(frac * len(X)))
-    v, t = perm[:n_val], perm[n_val:]
-    f = torch.from_numpy
-    return f(np.ascontiguousarray(X[t])), f(np.ascontiguousarray(Y[t])), f(np.ascontiguousarray(X[v])), \
-        f(np.ascontiguousarray(Y[v]))
-
-
-def _epoch(net, opt, sched, n_steps: int, batches, batch_loss, frozen_encoder: bool) -> float:
-    """One training pass over ``batches`` (index arrays) minimising ``batch_loss(idx)``; the mean loss.
-
-    A frozen encoder stays in eval mode so its batch-norm statistics do not move either; the scheduler
-    stops stepping at ``n_steps`` (the end of its cosine)."""
-    net.train()
-    if frozen_encoder:
-        net.encoder.eval()
-    losses = []
-    for idx in batches:
-        loss = batch_loss(idx)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        if sched is not None and sched.last_epoch < n_steps:
-            sched.step()
-        losses.append(float(loss.detach()))
-    return float(np.mean(losses)) if losses else float("nan")
-
-
-def _batches(n: int, size: int, rng: np.random.Generator, cycle: bool = False):
-    while True:
-        perm = rng.permutation(n)
-        # drop a trailing batch of 1 (BatchNorm needs >= 2 rows)
-        for i in range(0, n, size):
-            idx = perm[i:i + size]
-            if len(idx) > 1:
-                yield idx
-        if not cycle:
-            return
-
-
-def _eval_loss(torch, net, fwd, loss_fn, Xv, Yv) -> float:
-    if len(Xv) == 0:
-        return float("nan")
-    net.eval()
-    with torch.inference_mode():
-        return float(loss_fn(fwd(Xv), Yv))
-
-
-def _optimizer(torch, name: str, params, lr: float, wd: float):
-    o = torch.optim
-    table = {"adam": o.Adam, "adamax": o.Adamax, "nadam": o.NAdam, "rmsprop": o.RMSprop, "adagrad": o.Adagrad,
-             "sgd": o.SGD, "adadelta": o.Adadelta}
-    if name not in table:
-        raise ValueError(f"optimizer must be one of {sorted(table)}, got {name!r}")
-    if name == "adadelta":
-        return o.Adadelta(params, lr=1.0, weight_decay=wd)  # Keras/paper default rate is 1.0
-    return table[name](params, lr=lr, weight_decay=wd)

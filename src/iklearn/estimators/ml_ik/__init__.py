@@ -3,13 +3,12 @@
 torch is imported only when a network is built, trained or loaded.
 """
 
-from iklearn.estimators.ml_ik.classifier import CLASS_NAMES, ConditioningClassifier
+from iklearn.estimators.ml_ik.classifier import ConditioningClassifier
 from iklearn.estimators.ml_ik.dataset import ConditioningData, conditioning_dataset
 from iklearn.estimators.ml_ik.gated import GatedIK
 from iklearn.estimators.ml_ik.regressor import ClusteredMLPRegressor, pose_features
 
 __all__ = [
-    "CLASS_NAMES",
     "ClusteredMLPRegressor",
     "ConditioningClassifier",
     "ConditioningData",

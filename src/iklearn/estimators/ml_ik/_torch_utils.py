@@ -1,4 +1,5 @@
-"""Small PyTorch plumbing shared by the paper-001 estimators: MLPs, training loops, (de)serialisation.
+"""The paper-001 estimators' training loops and batched inference (the networks, optimisers and the training
+record are :mod:`iklearn.estimators._torch`'s).
 
 torch is imported lazily inside every function so ``import iklearn.estimators.ml_ik`` stays cheap.
 
@@ -11,83 +12,21 @@ one Python loop instead of K.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 
-from iklearn.errors import IKLearnError, require
+from iklearn.errors import IKLearnError
+from iklearn.estimators._torch import History, make_optimizer, torch_module
 
 SCHEDULERS = ("plateau", "onecycle", "cosine")
-
-
-def torch_module(n_threads: int | None = None):
-    """Import torch (or raise a MissingExtraError naming the ``torch`` extra); optionally set its CPU threads
-    (None: leave torch's own setting)."""
-    torch = require("torch", "torch")
-    if n_threads is not None and int(n_threads) != torch.get_num_threads():
-        torch.set_num_threads(max(1, int(n_threads)))
-    return torch
-
-
-def make_mlp(n_in: int, hidden: tuple[int, ...], n_out: int):
-    """``Linear -> ReLU`` for each hidden width, then a final ``Linear`` (float32)."""
-    torch = torch_module()
-    layers: list[Any] = []
-    w = n_in
-    for h in hidden:
-        layers += [torch.nn.Linear(w, int(h)), torch.nn.ReLU()]
-        w = int(h)
-    layers.append(torch.nn.Linear(w, n_out))
-    return torch.nn.Sequential(*layers)
-
-
-def make_stacked_mlp(k: int, n_in: int, hidden: tuple[int, ...], n_out: int):
-    """K independent MLPs (same shapes) as one module: parameters ``w{i}`` (K, d_in, d_out) and ``b{i}``
-    (K, 1, d_out); ``forward(x)`` maps (K, B, n_in) -> (K, B, n_out). Initialised like ``nn.Linear``."""
-    torch = torch_module()
-
-    class StackedMLP(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            dims = [int(n_in), *(int(h) for h in hidden), int(n_out)]
-            self.n_layers = len(dims) - 1
-            for i, (a, b) in enumerate(zip(dims[:-1], dims[1:])):
-                bound = 1.0 / math.sqrt(a)
-                self.register_parameter(f"w{i}", torch.nn.Parameter(torch.empty(k, a, b).uniform_(-bound, bound)))
-                self.register_parameter(f"b{i}", torch.nn.Parameter(torch.empty(k, 1, b).uniform_(-bound, bound)))
-
-        def forward(self, x):
-            for i in range(self.n_layers):
-                x = torch.baddbmm(getattr(self, f"b{i}"), x, getattr(self, f"w{i}"))
-                if i < self.n_layers - 1:
-                    x = torch.relu(x)
-            return x
-
-    return StackedMLP()
-
-
-@dataclass
-class History:
-    """Per-epoch training record (the data behind the training-curve figure)."""
-
-    train_loss: list[float] = field(default_factory=list)
-    val_loss: list[float] = field(default_factory=list)
-    train_metric: list[float] = field(default_factory=list)
-    val_metric: list[float] = field(default_factory=list)
-    lr: list[float] = field(default_factory=list)
-    best_epoch: int = -1
-
-    def to_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in ("train_loss", "val_loss", "train_metric", "val_metric", "lr",
-                                              "best_epoch")}
 
 
 def _optimizer(model, *, lr: float, weight_decay: float, scheduler: str, max_epochs: int, steps: int,
                lr_patience: int, lr_factor: float, min_lr: float):
     """Adam and the learning-rate schedule; returns ``(opt, sched, per_step)``."""
     torch = torch_module()
-    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    opt = make_optimizer("adam", model.parameters(), lr, weight_decay)
     if scheduler == "plateau":  # the paper's: reduce on validation-loss plateaus, stepped once per epoch
         return opt, torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=lr_factor, patience=lr_patience,
                                                                min_lr=min_lr), False

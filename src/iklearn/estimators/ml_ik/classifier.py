@@ -7,40 +7,21 @@ from pathlib import Path
 
 import numpy as np
 
+from iklearn.data.labels import CLASS_NAMES
 from iklearn.errors import IKLearnError, ShapeError
 from iklearn.estimators._contract import check_fitted
+from iklearn.estimators._torch import History, make_mlp, torch_module
 from iklearn.estimators.ml_ik import _torch_utils as tu
-from iklearn.kinematics.pose import as_poses
+from iklearn.kinematics.pose import as_poses, encode
 from iklearn.robot.chain import Chain
 
 _KIND = "ml_ik.conditioning_classifier"
-CLASS_NAMES = ("unreachable", "near-singular", "adequately conditioned", "high manipulability")
-N_CLASSES = 4
+N_CLASSES = len(CLASS_NAMES)
 
 
-def pose7_features(X) -> np.ndarray:
-    """Validated poses ``(N, 7)`` / ``(N, 4, 4)`` as ``(N, 7)`` rows ``[x, y, z, qx, qy, qz, qw]`` with ``qw >= 0``.
-
-    q and -q are the same rotation; fixing the sign makes the input a function of the pose.
-    """
-    from iklearn.kinematics.pose import matrix_to_pose7
-
-    T, _ = as_poses(X, "X (poses)")
-    P = matrix_to_pose7(T)
-    P[P[:, 6] < 0, 3:] *= -1
-    return P
-
-
-def pose12_features(X) -> np.ndarray:
-    """Validated poses as ``(N, 12)`` rows ``[x, y, z, r11, r12, r13, r21, ..., r33]`` (rotation row-major).
-
-    A continuous encoding of the orientation: the quaternion with ``qw >= 0`` jumps where ``qw`` crosses 0.
-    """
-    T, _ = as_poses(X, "X (poses)")
-    return np.concatenate([T[:, :3, 3], T[:, :3, :3].reshape(-1, 9)], axis=1)
-
-
-FEATURES = {"pose7": (pose7_features, 7), "pose12": (pose12_features, 12)}
+#: ``features`` name -> (pose encoding, width): the paper's ``[x, y, z, qx, qy, qz, qw]`` (``qw >= 0``) or
+#: position plus the row-major rotation matrix (continuous where the quaternion's sign flips)
+FEATURES = {"pose7": ("quat", 7), "pose12": ("matrix", 12)}
 
 
 class ConditioningClassifier:
@@ -112,7 +93,8 @@ class ConditioningClassifier:
         return FEATURES[self.features]
 
     def _features(self, X) -> np.ndarray:
-        return self._feature_spec()[0](X)
+        kind = self._feature_spec()[0]
+        return encode(as_poses(X, "X (poses)")[0], kind)
 
     def fit(self, X, y) -> "ConditioningClassifier":
         """Learn from poses ``X`` ``(N, 7)`` / ``(N, 4, 4)`` and class labels ``y`` ``(N,)`` in ``{0, 1, 2, 3}``."""
@@ -126,7 +108,7 @@ class ConditioningClassifier:
             raise IKLearnError("class labels must be integers in {0, 1, 2, 3}")
         if self.class_weight not in (None, "balanced"):
             raise IKLearnError("class_weight must be None or 'balanced'")
-        torch = tu.torch_module(self.n_threads)
+        torch = torch_module(self.n_threads)
         rng = np.random.default_rng(self.random_state)
         cw = None
         if self.class_weight == "balanced":
@@ -134,7 +116,7 @@ class ConditioningClassifier:
             cw = np.where(cnt > 0, cnt.sum() / (N_CLASSES * np.maximum(cnt, 1)), 0.0)
         torch.manual_seed(int(rng.integers(2**31)))
         self.x_mean_, self.x_std_ = F.mean(0), F.std(0) + 1e-9
-        self.model_ = tu.make_mlp(F.shape[1], tuple(self.hidden), N_CLASSES)
+        self.model_ = make_mlp(F.shape[1], tuple(self.hidden), N_CLASSES)
         self.history_ = tu.train(self.model_, (F - self.x_mean_) / self.x_std_, lab.astype(np.int64), loss="ce",
                                  lr=self.lr, weight_decay=self.weight_decay, batch_size=self.batch_size,
                                  max_epochs=self.max_epochs, patience=self.patience, val_fraction=self.val_fraction,
@@ -150,7 +132,7 @@ class ConditioningClassifier:
         """Logits ``(N, 4)``."""
         self._check_fitted()
         F = self._features(X)
-        tu.torch_module(self.n_threads)
+        torch_module(self.n_threads)
         if F.shape[0] == 0:
             return np.zeros((0, N_CLASSES))
         return tu.predict(self.model_, (F - self.x_mean_) / self.x_std_)
@@ -189,11 +171,11 @@ class ConditioningClassifier:
         hist = meta.pop("history")
         meta["hidden"] = tuple(meta["hidden"])
         self = cls(robot if robot is not None else file_robot, **meta)
-        tu.torch_module(self.n_threads)
-        self.model_ = tu.make_mlp(self._feature_spec()[1], self.hidden, N_CLASSES)
+        torch_module(self.n_threads)
+        self.model_ = make_mlp(self._feature_spec()[1], self.hidden, N_CLASSES)
         self.model_.load_state_dict(arrays_to_torch_state(arrays))
         self.model_.eval()
         self.x_mean_, self.x_std_ = arrays["x_mean"], arrays["x_std"]
-        self.history_ = tu.History(**hist)
+        self.history_ = History(**hist)
         self.classes_ = np.arange(N_CLASSES)
         return self

@@ -11,35 +11,27 @@ import numpy as np
 from iklearn._validate import as_batch
 from iklearn.errors import IKLearnError, ShapeError
 from iklearn.estimators._contract import check_fitted
+from iklearn.estimators._torch import History, make_stacked_mlp, torch_module
 from iklearn.estimators.ml_ik import _torch_utils as tu
-from iklearn.kinematics.pose import as_poses
+from iklearn.kinematics.pose import as_poses, encode
 from iklearn.robot.chain import Chain
 
 _KIND = "ml_ik.clustered_mlp_regressor"
-FEATURES = ("xyz_yaw", "xyz_yaw_sincos", "quat", "pose9")
+#: the regressor's ``features`` names (as saved in model files) and the pose encodings they are
+_ENCODING = {"xyz_yaw": "yaw", "xyz_yaw_sincos": "yaw_sincos", "quat": "quat", "pose9": "pose9"}
+FEATURES = tuple(_ENCODING)
 
 
 def pose_features(T: np.ndarray, kind: str) -> np.ndarray:
-    """Network inputs from poses ``(N, 4, 4)``.
+    """Network inputs from poses ``(N, 4, 4)`` (:func:`iklearn.kinematics.pose.encode`).
 
     kinds: ``xyz_yaw`` (N, 4) the paper's ``[x, y, z, yaw]``; ``xyz_yaw_sincos`` (N, 5) ``[x, y, z, cos yaw,
     sin yaw]`` (no jump at yaw = +-pi); ``quat`` (N, 7) ``[x, y, z, qx, qy, qz, qw]``; ``pose9`` (N, 9)
     position + the first two columns of R (continuous in the rotation, for 6/7-DOF arms).
     """
-    p = T[:, :3, 3]
-    R = T[:, :3, :3]
-    yaw = np.arctan2(R[:, 1, 0], R[:, 0, 0])
-    if kind == "xyz_yaw":
-        return np.column_stack([p, yaw])
-    if kind == "xyz_yaw_sincos":
-        return np.column_stack([p, np.cos(yaw), np.sin(yaw)])
-    if kind == "quat":
-        from iklearn.kinematics.pose import matrix_to_pose7
-
-        return matrix_to_pose7(T)
-    if kind == "pose9":
-        return np.column_stack([p, R[:, :, 0], R[:, :, 1]])
-    raise IKLearnError(f"unknown features '{kind}'; expected one of {', '.join(FEATURES)}")
+    if kind not in _ENCODING:
+        raise IKLearnError(f"unknown features '{kind}'; expected one of {', '.join(FEATURES)}")
+    return encode(T, _ENCODING[kind])
 
 
 def _target_error(T_pred: np.ndarray, T: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray]:
@@ -173,7 +165,7 @@ class ClusteredMLPRegressor:
         Q, _ = as_batch(y, self.robot.dof, "y (joint configurations)", allow_empty=False)
         if T.shape[0] != Q.shape[0]:
             raise ShapeError(f"X has {T.shape[0]} poses but y has {Q.shape[0]} configurations")
-        torch = tu.torch_module(self.n_threads)
+        torch = torch_module(self.n_threads)
         rng = np.random.default_rng(self.random_state)
         torch.manual_seed(int(rng.integers(2**31)))
         self.circular_ = self._circular()
@@ -194,7 +186,7 @@ class ClusteredMLPRegressor:
         self.y_std_ = np.stack([Y[lab == c].std(0) + 1e-9 for c in range(k)])
         Fs = (F - self.x_mean_[lab]) / self.x_std_[lab]
         Ys = (Y - self.y_mean_[lab]) / self.y_std_[lab]
-        self.model_ = tu.make_stacked_mlp(k, F.shape[1], tuple(self.hidden), Y.shape[1])
+        self.model_ = make_stacked_mlp(k, F.shape[1], tuple(self.hidden), Y.shape[1])
         task = progress.add_task("clustered MLP", total=int(self.max_epochs)) if progress is not None else None
         self.histories_ = tu.train_stacked(
             self.model_, Fs, Ys, lab, lr=self.lr, weight_decay=self.weight_decay, batch_size=self.batch_size,
@@ -212,7 +204,7 @@ class ClusteredMLPRegressor:
 
         self._check_fitted()
         T, _ = as_poses(X, "X (poses)")
-        tu.torch_module(self.n_threads)
+        torch_module(self.n_threads)
         F = pose_features(T, self.features)
         K, N = self.x_mean_.shape[0], T.shape[0]
         qs = np.zeros((K, N, self.robot.dof))
@@ -288,14 +280,14 @@ class ClusteredMLPRegressor:
         self.cluster_columns_ = arrays["cluster_columns"]
         self.n_features_in_ = int(n_in)
         n_out = int((~self.circular_).sum() + 2 * self.circular_.sum())
-        tu.torch_module(self.n_threads)
-        self.model_ = tu.make_stacked_mlp(K, self.n_features_in_, self.hidden, n_out)
+        torch_module(self.n_threads)
+        self.model_ = make_stacked_mlp(K, self.n_features_in_, self.hidden, n_out)
         if "x_mean" in arrays:
             state = arrays_to_torch_state(arrays, prefix="stacked.")
             for key in ("x_mean", "x_std", "y_mean", "y_std"):
                 setattr(self, key + "_", arrays[key])
         else:  # earlier layout: per-cluster nn.Sequential (Linear at even indices), weights (out, in)
-            torch = tu.torch_module()
+            torch = torch_module()
             per = [arrays_to_torch_state(arrays, prefix=f"m{c}.") for c in range(K)]
             state = {}
             for i in range(len(self.hidden) + 1):
@@ -305,5 +297,5 @@ class ClusteredMLPRegressor:
                 setattr(self, key + "_", np.stack([arrays[f"{key}{c}"] for c in range(K)]))
         self.model_.load_state_dict(state)
         self.model_.eval()
-        self.histories_ = [tu.History(**h) for h in hist]
+        self.histories_ = [History(**h) for h in hist]
         return self
