@@ -12,10 +12,9 @@ machine compare ratios, not absolute numbers. The JSON records the machine and l
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before numba's OpenMP runtime loads (see ik_benchmark)
+import iklearn  # noqa: F401  (sets OMP_WAIT_POLICY before any OpenMP runtime loads)
 
 
 def main() -> None:

@@ -21,7 +21,7 @@ import os
 import time
 from pathlib import Path
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before numba's OpenMP runtime loads
+import iklearn  # noqa: F401  (sets OMP_WAIT_POLICY before any OpenMP runtime loads)
 
 
 def _starts(chain, k: int, rng):

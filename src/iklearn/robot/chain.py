@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from typing import Mapping
 
@@ -264,8 +263,3 @@ class Chain:
             kind = "revolute" if self.joint_types[i] == REVOLUTE else "prismatic"
             lines.append(f"  {i}: {nm:<20s} {kind:<9s} [{self.lower[i]: .4f}, {self.upper[i]: .4f}]")
         return "\n".join(lines)
-
-
-def to_json(chain: Chain) -> str:
-    """Serialise ``chain`` to a JSON string."""
-    return json.dumps(chain.to_dict())

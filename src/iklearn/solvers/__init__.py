@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Callable, Literal, Mapping
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from iklearn.errors import IKLearnError
 from iklearn.robot.chain import Chain
@@ -127,9 +128,9 @@ def _cached_solver(robot, method, base_link, tip_link, options: dict) -> IKSolve
 
 def solve(
     robot: Chain | str | os.PathLike,
-    targets,
+    targets: ArrayLike,
     *,
-    q0=None,
+    q0: ArrayLike | None = None,
     method: Method = "lm",
     position_only: bool = False,
     tol_position: float = 1e-6,
@@ -194,12 +195,12 @@ def solve(
 
 def solve_set(
     robot: Chain | str | os.PathLike,
-    targets,
+    targets: ArrayLike,
     *,
     n_solutions: int = 8,
     min_distance: float = 0.5,
     rank: Literal["nearest", "manipulability", "limits"] = "nearest",
-    q0=None,
+    q0: ArrayLike | None = None,
     method: Literal["auto", "lm", "dls", "sdls", "analytic"] = "auto",
     position_only: bool = False,
     tol_position: float = 1e-6,
@@ -258,9 +259,9 @@ def _ur_names() -> tuple[str, ...]:
 
 def solve_path(
     robot: Chain | str | os.PathLike,
-    poses,
+    poses: ArrayLike,
     *,
-    q0=None,
+    q0: ArrayLike | None = None,
     method: Method = "lm",
     max_joint_rate: float | None = None,
     min_jump: float | None = None,

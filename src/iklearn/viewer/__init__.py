@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from iklearn.robot.chain import Chain
+
+if TYPE_CHECKING:  # viser is imported only when a viewer starts
+    from iklearn.viewer.app import Viewer
 
 
 def view(
@@ -30,7 +34,7 @@ def view(
     seed: int = 0,
     verbose: bool = False,
     **solver_options,
-):
+) -> Viewer:
     """Serve an interactive viewer of ``robot`` and return its :class:`~iklearn.viewer.app.Viewer` handle.
 
     Parameters
