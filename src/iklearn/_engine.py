@@ -21,7 +21,7 @@ import re
 import sys
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from iklearn.errors import IKLearnError
+from iklearn.errors import IKLearnError, require
 
 ENGINES: tuple[str, ...] = ("local", "ray")
 _ADDRESS = re.compile(r"^(auto|[A-Za-z0-9_.\-]+:\d{1,5}|\[[0-9A-Fa-f:]+\]:\d{1,5})$")
@@ -51,8 +51,6 @@ def check_engine(engine: str, address: str | None = None) -> tuple[str, str | No
 
 def import_ray():
     """The ``ray`` module, or :class:`~iklearn.errors.MissingExtraError` naming the ``distributed`` extra."""
-    from iklearn.errors import require
-
     return require("ray", "distributed")
 
 

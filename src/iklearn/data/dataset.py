@@ -17,10 +17,15 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from iklearn.data import storage
+from iklearn import __version__
+from iklearn.data import parts as P, storage
 from iklearn.data.labels import UNREACHABLE, conditioning_labels, unreachable_poses
 from iklearn.data.sampling import DataArgumentError, check_method, check_size, scale_to_limits, unit_samples
 from iklearn.errors import DataFormatError
+from iklearn.kinematics import _kernels as K
+from iklearn.kinematics.metrics import manipulability
+from iklearn.kinematics.pose import matrix_to_pose7, pose7_to_matrix
+from iklearn.robot import load_robot
 from iklearn.robot.chain import Chain
 
 LABEL_KINDS: tuple[str, ...] = ("conditioning", "unreachable")
@@ -62,8 +67,6 @@ class Dataset:
 
     def poses_matrix(self) -> np.ndarray:
         """(N, 4, 4) tip poses."""
-        from iklearn.kinematics.pose import pose7_to_matrix
-
         return pose7_to_matrix(self.pose)
 
     def classification_data(self) -> tuple[np.ndarray, np.ndarray]:
@@ -87,10 +90,6 @@ class Dataset:
 # ------------------------------------------------------------------------------------------- computing
 def compute_samples(chain: Chain, q: np.ndarray) -> dict[str, np.ndarray]:
     """Poses, Jacobians and metrics of configurations ``q`` ``(N, dof)`` (numba FK+Jacobian, batched SVD)."""
-    from iklearn.kinematics import _kernels as K
-    from iklearn.kinematics.metrics import manipulability
-    from iklearn.kinematics.pose import matrix_to_pose7
-
     q = np.ascontiguousarray(q, dtype=np.float64)
     T = np.empty((q.shape[0], 4, 4))
     J = np.empty((q.shape[0], 6, chain.dof))
@@ -118,8 +117,6 @@ def check_request(
 ) -> tuple[Chain, dict]:
     """Validate a dataset request; return the chain and the dataset's metadata (provenance and sizes)."""
     if isinstance(chain, str):
-        from iklearn.robot import load_robot
-
         chain = load_robot(chain)
     n = check_size(n)
     chunk_size = check_size(chunk_size, "chunk_size")
@@ -131,7 +128,6 @@ def check_request(
     n_unr = 0
     if "unreachable" in labels:
         n_unr = check_size(max(1, n // 4) if n_unreachable is None else n_unreachable, "n_unreachable")
-    from iklearn import __version__
 
     meta = {
         "iklearn_version": __version__, "robot": chain.to_dict(), "robot_fingerprint": chain.fingerprint(),
@@ -224,8 +220,6 @@ def load_dataset(path: str | Path) -> Dataset:
     an unfinished run or a newer format version. Memory: the whole dataset (about (13 + 7 dof) * 8 bytes per
     sample); :func:`iklearn.data.parts.iter_parts` reads a directory part by part.
     """
-    from iklearn.data import parts as P
-
     p = Path(path)
     if not p.is_dir():
         return _load_file(p)
@@ -262,8 +256,6 @@ def describe_dataset(path: str | Path) -> dict:
 
     A directory is read part by part, metric columns only (every file checked): 32 bytes per sample.
     """
-    from iklearn.data import parts as P
-
     p = Path(path)
     if not p.is_dir():
         ds = _load_file(p)

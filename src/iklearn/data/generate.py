@@ -20,8 +20,10 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from iklearn._engine import check_engine, map_tasks
 from iklearn.data import storage
 from iklearn.data.dataset import Dataset, Progress, check_request, compute_chunk
+from iklearn.data.labels import conditioning_labels, unreachable_poses
 from iklearn.data.parts import LABELS, UNREACHABLE, DatasetWarning, Manifest, PartialRun, check_output, iter_parts
 from iklearn.robot.chain import Chain
 
@@ -75,8 +77,6 @@ def write_dataset(
     -------
     Manifest of the finished dataset (metadata and every file's rows and checksum).
     """
-    from iklearn._engine import check_engine
-
     chain, meta = check_request(chain, n, sampler, seed, labels, chunk_size, thresholds, percentiles, n_unreachable)
     engine, address = check_engine(engine, address)
     out = check_output(out)
@@ -129,8 +129,6 @@ def _write_part(run: PartialRun, k: int, cols: dict, count: int) -> int:
 
 
 def _run_ray(run: PartialRun, chain, sampler, seed, todo, done, address) -> None:
-    from iklearn._engine import map_tasks
-
     items = [(chain, sampler, seed, start, count) for _, start, count in todo]
     for i, data in map_tasks(part_bytes, items, engine="ray", address=address):
         k, _, count = todo[i]
@@ -140,8 +138,6 @@ def _run_ray(run: PartialRun, chain, sampler, seed, todo, done, address) -> None
 
 def _labels(run: PartialRun, chain: Chain, thresholds, percentiles, bar: Progress) -> None:
     """Conditioning labels (always recomputed: cheap) and unreachable poses (kept when resumed)."""
-    from iklearn.data.labels import conditioning_labels, unreachable_poses
-
     m = run.manifest
     m.labels = None
     if "conditioning" in m.meta["labels"]:

@@ -13,9 +13,12 @@ import numpy as np
 
 from iklearn._validate import as_batch
 from iklearn.data.sampling import DataArgumentError, check_size
-from iklearn.errors import IKLearnError
-from iklearn.kinematics.pose import as_poses
+from iklearn.errors import IKLearnError, ModelMismatchError
+from iklearn.kinematics import jacobian, manipulability
+from iklearn.kinematics.pose import as_poses, pose7_to_matrix
 from iklearn.robot.chain import Chain
+from iklearn.solvers.analytic import UR_PARAMETERS, URAnalyticIK
+from iklearn.solvers.lm import LevenbergMarquardt
 
 UNREACHABLE, NEAR_SINGULAR, ADEQUATE, HIGH_MANIPULABILITY = 0, 1, 2, 3
 #: the classes' names (paper 001), index = label
@@ -130,8 +133,6 @@ def unreachable_poses(
         d, _ = cKDTree(sub).query(sub, k=2)
         min_distance = 3.0 * float(np.median(d[:, 1])) * (sub.shape[0] / P.shape[0]) ** (1 / 3)
     if solver is None:
-        from iklearn.solvers.lm import LevenbergMarquardt
-
         solver = LevenbergMarquardt(chain, max_iterations=100 * restarts, iterations_per_try=100, seed=seed)
     r = float(np.linalg.norm(P, axis=1).max())
     hard = chain.reach()
@@ -168,8 +169,6 @@ def unreachable_poses(
 def _fails(solver, cand: np.ndarray, reach: float) -> np.ndarray:
     """(M,) bool: the poses ``cand`` ``(M, 7)`` that lie beyond ``reach`` (m, a proven bound) or that ``solver``
     fails on."""
-    from iklearn.kinematics.pose import pose7_to_matrix
-
     need_ik = np.linalg.norm(cand[:, :3], axis=1) <= reach
     keep = ~need_ik
     if need_ik.any():
@@ -208,8 +207,6 @@ def hard_unreachable_poses(chain: Chain, n: int, reachable_poses: np.ndarray, se
         raise DataArgumentError(f"reachable_poses must be a finite (M >= 2, 7) array, got shape {P.shape}")
     solver = label_solver(chain, "auto")
     if solver is None:
-        from iklearn.solvers.lm import LevenbergMarquardt
-
         solver = LevenbergMarquardt(chain, max_iterations=100 * restarts, iterations_per_try=100, seed=seed)
     rng = np.random.default_rng([seed, 0x4A2D])
     c = 0.5 * (P[:, :3].max(axis=0) + P[:, :3].min(axis=0))
@@ -254,8 +251,6 @@ def sampled_label_posterior(chain: Chain, poses, thresholds: tuple[float, float]
     Column 0 (unreachable) is 1 where the pose has no solution. ``thresholds`` as in
     :func:`conditioning_labels`.
     """
-    from iklearn.kinematics import jacobian, manipulability
-
     T, _ = as_poses(poses, "poses")
     solver = label_solver(chain, "analytic")
     q, valid = solver.solve_all(T)
@@ -285,8 +280,6 @@ def best_solution_inverse_condition(chain: Chain, poses, q_known=None, *, restar
         solutions (a missed solution leaves label noise); 'auto' is 'analytic' where the robot has a
         closed form, else 'ik'. ``q_known`` ``(N, dof)``, the sampled configuration, joins the candidates.
     """
-    from iklearn.kinematics import jacobian, manipulability
-
     T, _ = as_poses(poses, "poses")
     N = T.shape[0]
     best = np.zeros(N)
@@ -299,7 +292,6 @@ def best_solution_inverse_condition(chain: Chain, poses, q_known=None, *, restar
         ic = manipulability(jacobian(chain, np.nan_to_num(q).reshape(-1, chain.dof))).inverse_condition
         ic = np.where(valid, ic.reshape(N, -1), 0.0)
         return np.maximum(best, ic.max(axis=1))
-    from iklearn.solvers.lm import LevenbergMarquardt
 
     lm = LevenbergMarquardt(chain, tol_position=1e-6, tol_rotation=1e-5, max_iterations=60,
                             iterations_per_try=60, seed=seed)
@@ -313,9 +305,6 @@ def best_solution_inverse_condition(chain: Chain, poses, q_known=None, *, restar
 def label_solver(chain: Chain, method: str = "auto"):
     """The closed-form solver :func:`best_solution_inverse_condition` uses for ``chain`` under ``method``, or
     None where it solves by LM restarts ('ik', or 'auto' on a robot without a closed form here)."""
-    from iklearn.errors import ModelMismatchError
-    from iklearn.solvers.analytic import UR_PARAMETERS, URAnalyticIK
-
     if method not in ("auto", "analytic", "ik"):
         raise IKLearnError(f"method must be 'auto', 'analytic' or 'ik', got {method!r}")
     solver = None

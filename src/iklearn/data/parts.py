@@ -30,7 +30,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from iklearn.data.storage import FORMAT, decode_table
+from iklearn._io import write_bytes_atomic, write_text_atomic
+from iklearn.data.storage import FORMAT, decode_table, read_meta
 from iklearn.errors import DataFormatError, OutputPathError
 
 FORMAT_VERSION = 2  # 1: one Parquet file (read only); 2: this directory layout
@@ -184,8 +185,6 @@ def check_output(out: str | Path) -> Path:
     Its parent directory must exist and be writable; ``out`` must not exist or be an iklearn dataset
     (a directory with a manifest and only our files, or a single-file dataset), which the run will replace.
     """
-    from iklearn.data.storage import read_meta
-
     p = Path(out)
     parent = p.parent if str(p.parent) else Path(".")
     if not parent.is_dir():
@@ -288,8 +287,6 @@ class PartialRun:
 
     def write(self, name: str, data: bytes, rows: int) -> FileRecord:
         """Write ``data`` as ``name`` atomically and return its record (not yet in the manifest)."""
-        from iklearn._io import write_bytes_atomic
-
         write_bytes_atomic(self.dir / name, data)
         return FileRecord(name, int(rows), len(data), hashlib.sha256(data).hexdigest())
 
@@ -301,8 +298,6 @@ class PartialRun:
         return rec
 
     def _save_manifest(self) -> None:
-        from iklearn._io import write_text_atomic
-
         write_text_atomic(self.dir / MANIFEST, self.manifest.to_json())
 
     def discard(self) -> None:

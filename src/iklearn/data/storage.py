@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from iklearn._io import write_bytes_atomic
 from iklearn.errors import DataFormatError
 from iklearn.kinematics.pose import POSE_COLUMNS
 
@@ -76,8 +77,6 @@ def sample_columns(q: np.ndarray, pose: np.ndarray, jacobian: np.ndarray, metric
 
 def write_table(path: str | Path, columns: dict[str, np.ndarray], meta: dict) -> Path:
     """Write ``columns`` (name -> (N,) array) and ``meta`` (JSON-able) to one Parquet file atomically."""
-    from iklearn._io import write_bytes_atomic
-
     return write_bytes_atomic(path, encode_table(columns, {"format": FORMAT, "format_version": FORMAT_VERSION, **meta}))
 
 

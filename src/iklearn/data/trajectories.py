@@ -21,8 +21,10 @@ from pathlib import Path
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from iklearn._io import atomic_path
 from iklearn.data.sampling import DataArgumentError, check_size
 from iklearn.errors import DataFormatError
+from iklearn.kinematics.pose import encode, matrix_to_pose7
 
 PLANES = {"xy": ((1, 0, 0), (0, 1, 0)), "xz": ((1, 0, 0), (0, 0, 1)), "yz": ((0, 1, 0), (0, 0, 1))}
 PROFILES = ("constant", "tangent", "tilt")
@@ -63,20 +65,14 @@ class Trajectory:
     @property
     def pose7(self) -> np.ndarray:
         """(T, 7) ``[x, y, z, qx, qy, qz, qw]``."""
-        from iklearn.kinematics.pose import matrix_to_pose7
-
         return matrix_to_pose7(self.poses)
 
     def encode(self, kind: str = "quat") -> np.ndarray:
         """Poses as feature rows (see :func:`iklearn.kinematics.encode`, e.g. ``'planar'`` -> (T, 3))."""
-        from iklearn.kinematics.pose import encode
-
         return encode(self.poses, kind)
 
     def save_csv(self, path: str | Path) -> Path:
         """Write ``t,x,y,z,qx,qy,qz,qw`` rows (atomically), with the name in a ``# name=`` comment line."""
-        from iklearn._io import atomic_path
-
         rows = np.column_stack([self.times, self.pose7])
         with atomic_path(path) as tmp:
             with open(tmp, "w", encoding="utf-8") as f:

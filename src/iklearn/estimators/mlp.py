@@ -15,6 +15,7 @@ import numpy as np
 from iklearn._validate import as_batch, check_finite
 from iklearn.errors import ShapeError
 from iklearn.estimators._contract import check_fitted
+from iklearn.estimators._io import load_model, save_model
 from iklearn.kinematics.pose import as_poses, encode
 from iklearn.robot.chain import Chain
 
@@ -97,8 +98,6 @@ class MLPIK:
 
     def save(self, path) -> Path:
         """Save weights and scalers (npz + JSON, no pickle)."""
-        from iklearn.estimators._io import save_model
-
         check_fitted(self, "coefs_")
         arrays = {"x_mean": self.x_mean_, "x_scale": self.x_scale_, "y_mean": self.y_mean_, "y_scale": self.y_scale_}
         for i, (W, b) in enumerate(zip(self.coefs_, self.intercepts_)):
@@ -110,8 +109,6 @@ class MLPIK:
     @classmethod
     def load(cls, path, *, robot: Chain | None = None) -> "MLPIK":
         """Load a model written by :meth:`save`; refuses a file made for another robot."""
-        from iklearn.estimators._io import load_model
-
         arrays, meta, file_robot = load_model(path, _KIND, robot=robot)
         n_layers = meta.pop("n_layers")
         meta["hidden"] = tuple(meta["hidden"])

@@ -28,6 +28,12 @@ import numpy as np
 from iklearn.evaluation.record import ExperimentResult, Progress, Size, Timer, machine_info
 from iklearn.experiments.gp_ik_cases import all_cases, reachability, seed_configuration
 from iklearn.experiments.gp_ik_report import EXT_ACQ, PAPER_ACQ, REPS, report
+from iklearn.kinematics import fk, pose_error
+from iklearn.robot import load_robot
+from iklearn.solvers.dls import DampedLeastSquares
+from iklearn.solvers.lm import LevenbergMarquardt
+from iklearn.solvers.peers import TracIK
+from iklearn.solvers.result import IKResult
 
 NAME = "gp-ik"
 TITLE = "Paper 000: Jacobian-guided active learning for GP-IK"
@@ -49,8 +55,6 @@ def _solvers(chain, seed: int) -> dict:
     """Every solver of the run, by key: ``paper-<acq>[-nogp]``, ``ext-<acq>[-nogp|-lm]``, baselines."""
     from iklearn.estimators.gp_ik import GPIK
     from iklearn.estimators.gp_ik.algorithm1 import Algorithm1
-    from iklearn.solvers.dls import DampedLeastSquares
-    from iklearn.solvers.lm import LevenbergMarquardt
 
     tol = dict(tol_position=TOL_P, tol_rotation=TOL_R, seed=seed)
     s: dict = {}
@@ -66,8 +70,6 @@ def _solvers(chain, seed: int) -> dict:
     # the classic baseline: fixed damping, every step taken, one start, Algorithm 1's cap
     s["dls"] = DampedLeastSquares(chain, max_iterations=200, damping=0.05, adaptive=False, **tol)
     try:
-        from iklearn.solvers.peers import TracIK
-
         s["trac-ik"] = TracIK(chain, timeout=0.005, **tol)  # TRAC-IK's default budget
         s["trac-ik-20ms"] = TracIK(chain, timeout=0.02, **tol)
     except Exception:  # noqa: BLE001 - pytracik missing: the TRAC-IK rows and claims say "not measured"
@@ -77,9 +79,6 @@ def _solvers(chain, seed: int) -> dict:
 
 def _run_set(chain, solvers: dict, T: np.ndarray, Q0: np.ndarray) -> dict:
     """Solve every target with every solver, interleaved target by target; score by the paper's criterion."""
-    from iklearn.kinematics import fk, pose_error
-    from iklearn.solvers.result import IKResult
-
     times: dict[str, list[float]] = {k: [] for k in solvers}
     res: dict[str, list] = {k: [] for k in solvers}
     jac: dict[str, list] = {k: [] for k in solvers}
@@ -102,8 +101,6 @@ def _run_set(chain, solvers: dict, T: np.ndarray, Q0: np.ndarray) -> dict:
 
 def _warm_up(chain, seed: int) -> None:
     """Compile / load the numba kernels on a target that is no test case, with throw-away solvers."""
-    from iklearn.kinematics import fk
-
     rng = np.random.default_rng([seed, 2000])
     T = fk(chain, rng.uniform(chain.finite_lower, chain.finite_upper, chain.dof))[None]
     q0 = seed_configuration(chain)[None]
@@ -114,8 +111,6 @@ def _warm_up(chain, seed: int) -> None:
 def _trac_repeats(chain, solvers: dict, cases, reps: int = REPS) -> dict[str, dict[str, int]]:
     """TRAC-IK's successes in ``reps`` solves of each challenging pose the paper names (its budget is wall
     time, so one solve on a shared CPU is a coin toss; TRAC-IK's random restarts make repeats differ)."""
-    from iklearn.kinematics import fk, pose_error
-
     q0 = seed_configuration(chain)[None]
     out: dict[str, dict[str, int]] = {}
     for c in cases:
@@ -149,9 +144,6 @@ def _traces(chain, cases, seed: int) -> dict[str, dict[str, dict]]:
 
 
 def run(out: Path, size: Size = "quick", seed: int = 0, progress: Progress | None = None) -> ExperimentResult:
-    from iklearn.kinematics import fk
-    from iklearn.robot import load_robot
-
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     res = ExperimentResult(NAME, TITLE, size, seed, command=f"iklearn reproduce gp-ik --{size} --seed {seed}")

@@ -23,6 +23,7 @@ import numpy as np
 
 from iklearn.kinematics import fk
 from iklearn.robot.chain import Chain
+from iklearn.solvers.lm import LevenbergMarquardt
 
 PI = np.pi
 NEAR_SINGULAR_POSITION = np.array([0.554, 0.0, 0.521])
@@ -91,8 +92,6 @@ def reachability(chain: Chain, T: np.ndarray, *, restarts: int = 200, seed: int 
     Tolerances 1e-4 m / 1e-3 rad (tighter than the success criterion); an unreached target after
     ``restarts`` tries of 100 iterations is reported as unreachable within the official limits.
     """
-    from iklearn.solvers.lm import LevenbergMarquardt
-
     lm = LevenbergMarquardt(chain, tol_position=1e-4, tol_rotation=1e-3, max_iterations=100 * restarts,
                             iterations_per_try=100, seed=seed)
     r = lm.solve(T[None])

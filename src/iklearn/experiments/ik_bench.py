@@ -10,8 +10,9 @@ import time
 from pathlib import Path
 
 from iklearn.evaluation.ik_benchmark import IKBenchmarkResult, run_ik_benchmark
-from iklearn.evaluation.record import Claim, ExperimentResult, Table, machine_info, save_json
 from iklearn.evaluation.plotting import plt
+from iklearn.evaluation.record import Claim, ExperimentResult, Table, machine_info, save_json
+from iklearn.solvers.peers import available_peers
 
 NAME = "ik-bench"
 TITLE = "Issue 2: fast limit-respecting numerical IK vs TRAC-IK, OptIK and PyBullet"
@@ -26,8 +27,6 @@ _PUBLISHED = {"tracik": "99.7 %, 0.89 ms (20 ms budget)", "optik": "100 %, 0.53 
 
 
 def _solvers() -> list[str]:
-    from iklearn.solvers.peers import available_peers
-
     return ["ours"] + available_peers()
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from iklearn.data import random_manipulators as rm
+from iklearn.estimators.jacobian_net import JacobianNet
 from iklearn.evaluation.record import ExperimentResult, Progress, Size, Table, Timer, save_json
 from iklearn.experiments import jacobian_net_report as report
 from iklearn.experiments import jacobian_net_uses as uses
@@ -60,8 +61,6 @@ CONST_COLS = [0, 1, 4, 5, 6, 9, 10, 11, *range(12, 18)]  # table II's constant c
 
 
 def _net(cfg: dict, seed: int, recipe: str = "ours", **over):
-    from iklearn.estimators.jacobian_net import JacobianNet
-
     if recipe == "paper":
         p, c, n, e = cfg.get("paper_sched", PAPER_SCHED)
         kw = dict(**WIDTHS[cfg["widths"]], **PAPER)

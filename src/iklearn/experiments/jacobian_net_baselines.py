@@ -9,6 +9,8 @@ import time
 
 import numpy as np
 
+from iklearn.kinematics.pose import euler_xyz_to_matrix
+
 # published rows: JSC, 0-1, precision, recall, MCC, time (s)
 PUB_CONF = {
     "NN(0.5)": [0.983, 0.017, 0.97, 0.99, 0.967, 2e-4], "NN(0.25)": [0.98, 0.02, 0.96, 1.00, 0.961, 2e-4],
@@ -148,7 +150,6 @@ def numerical_route_time(te, n: int = 100, seed: int = 0) -> tuple[float, float]
     """Seconds per sample: (our LM IK + Jacobian, one arm at a time; closed-form IK + Jacobian, batched)."""
     from iklearn.data import random_manipulators as rm
     from iklearn.kinematics import jacobian
-    from iklearn.kinematics.pose import euler_xyz_to_matrix
     from iklearn.solvers import spherical_wrist as sw
     from iklearn.solvers.lm import LevenbergMarquardt
 

@@ -7,6 +7,8 @@ import time
 
 import numpy as np
 
+from iklearn.errors import InputDomainError
+
 
 def _one_thread(fn):
     """Run ``fn()`` with torch on one thread (the CPU time is then what the work costs one core)."""
@@ -58,8 +60,6 @@ def rounding_robustness(model, X: np.ndarray, y: np.ndarray, const_cols, decimal
     of changed decisions at the model's threshold, the MCCs and ``refused`` (bool).
     """
     from sklearn.metrics import matthews_corrcoef
-
-    from iklearn.errors import InputDomainError
 
     c = np.asarray(const_cols)
     p0 = model.predict_confidence(X)

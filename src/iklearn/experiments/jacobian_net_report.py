@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from iklearn.evaluation.plotting import plt
 from iklearn.evaluation.record import Claim, Table
 from iklearn.experiments.jacobian_net_baselines import PUB_CONF, PUB_EST, conf_metrics
 
@@ -283,8 +284,6 @@ def _branch() -> int:
 
 
 def plot_curves(curves: dict, path: Path) -> str:
-    from iklearn.evaluation.plotting import plt
-
     pyplot = plt()
     fig, axes = pyplot.subplots(1, len(curves), figsize=(4.2 * len(curves), 3.5), squeeze=False)
     for ax, (name, c) in zip(axes[0], curves.items()):

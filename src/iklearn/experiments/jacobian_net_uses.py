@@ -10,8 +10,10 @@ from typing import Callable
 import numpy as np
 
 from iklearn.data import random_manipulators as rm
+from iklearn.errors import require
 from iklearn.kinematics.pose import euler_xyz_to_matrix, matrix_to_euler_xyz
 from iklearn.solvers import spherical_wrist as sw
+from iklearn.solvers.lm import LevenbergMarquardt
 
 # a PUMA 560 without the shoulder height (d3, d4, a2, a3 within the M3 ranges)
 PUMA_LIKE = np.array([0.15005, 0.4318, 0.4318, 0.0203])
@@ -26,8 +28,6 @@ def workspace(model, layout: str = "kine", params: np.ndarray = PUMA_LIKE, n_gri
               euler=(0.3, 1.1, 2.0), seed: int = 0) -> dict:
     """Constant-orientation workspace on an ``n_grid^3`` grid of ``[-0.4, 0.4]^3`` from the confidence net and
     from the closed-form IK, with the time each took (and our numerical IK's time, extrapolated from 20 points)."""
-    from iklearn.solvers.lm import LevenbergMarquardt
-
     g = np.linspace(-0.4, 0.4, n_grid)
     P = np.stack(np.meshgrid(g, g, g, indexing="ij"), -1).reshape(-1, 3)
     prm, pose = _pose_rows(np.asarray(params, float), P, np.asarray(euler, float))
@@ -173,8 +173,6 @@ def plot_optimisers(opt: dict, path: Path) -> str:
 
 
 def _plt():
-    from iklearn.errors import require
-
     mpl = require("matplotlib", "plot")
     mpl.use("Agg")
     import matplotlib.pyplot as pyplot

@@ -16,10 +16,12 @@ from typing import Any
 
 import numpy as np
 
-from iklearn.evaluation.record import Claim, ExperimentResult, Progress, Size, Table, machine_info, save_json
+from iklearn.estimators.lwpr.velocity_ik import VelocityIKLearner
 from iklearn.evaluation.plotting import plt
+from iklearn.evaluation.record import Claim, ExperimentResult, Progress, Size, Table, machine_info, save_json
 from iklearn.experiments.lwpr_sim import (DT, Arm, FigureEight, Rollout, babble, cycle_drift,
                                           pinv_nullspace_rate, planar2_lwpr, planar2_velocity_ik_data, track)
+from iklearn.robot import load_robot
 
 NAME = "lwpr"
 TITLE = "Paper 002: LWPR, learning velocity-level IK online with null-space optimisation"
@@ -72,8 +74,6 @@ def _rmse(e: np.ndarray) -> float:
 
 
 def _learner(theta_opt: np.ndarray, arm: str, settings: str):
-    from iklearn.estimators.lwpr.velocity_ik import VelocityIKLearner
-
     return VelocityIKLearner(theta_opt=theta_opt, **learner_settings(arm, settings))
 
 
@@ -141,8 +141,6 @@ def _learning(arm: Arm, name: str, settings: str, traj: FigureEight, th_opt: np.
 def run_arm(name: str, plan: dict[str, Any], seed: int, tick=lambda: None,
             settings: tuple[str, ...] = tuple(SETTINGS)) -> dict[str, Any]:
     """The analytical baseline and the three experiments per learner setting on one arm; returns the records."""
-    from iklearn.robot import load_robot
-
     chain = load_robot(name)
     arm = Arm(chain)
     th_opt = chain.pose(ARMS[name])

@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from iklearn.estimators.lwpr import LWPR
 from iklearn.kinematics import _kernels as KK
 from iklearn.robot.chain import Chain
 from iklearn.solvers.nullspace import nullspace_rate
@@ -196,6 +197,4 @@ def planar2_velocity_ik_data(n: int, seed: int = 0, links: tuple[float, float] =
 
 def planar2_lwpr():
     """The LWPR set-up of the speed benchmark: locality on theta only (init_D 100), xdot scaled by 1/0.5."""
-    from iklearn.estimators.lwpr import LWPR
-
     return LWPR(init_D=[0.0, 0.0, 100.0, 100.0], init_alpha=50.0, norm_in=[0.5, 0.5, 1.0, 1.0], meta=False)

@@ -13,9 +13,13 @@ from pathlib import Path
 
 import numpy as np
 
+from iklearn.data.sampling import sample_joints
+from iklearn.errors import ModelMismatchError, ShapeError
+from iklearn.evaluation.plotting import plt
 from iklearn.evaluation.record import Claim, ExperimentResult, Table, Timer, machine_info, save_json
 from iklearn.experiments.ml_ik_classifier import (BEST, BEST_POSE7, PAPER, PAPER_POSE12, PUBLISHED_ACC,
                                                   PUBLISHED_BINARY, UNREACHABLE_MARGIN, classifier_part, gated_part)
+from iklearn.robot import load_robot
 
 NAME = "ml-ik"
 TITLE = "Paper 001: clustered MLP IK regressor and reachability/conditioning classifier"
@@ -49,10 +53,8 @@ def _wrap(d: np.ndarray) -> np.ndarray:
 
 
 def _regressor_part(res: ExperimentResult, out: Path, cfg: dict, seed: int, progress) -> dict:
-    from iklearn.data.sampling import sample_joints
     from iklearn.estimators.ml_ik.regressor import ClusteredMLPRegressor
     from iklearn.kinematics import fk, fk_pose, pose_error
-    from iklearn.robot import load_robot
     from iklearn.solvers.lm import LevenbergMarquardt
 
     arm = load_robot("arm4")
@@ -127,8 +129,6 @@ def _regressor_part(res: ExperimentResult, out: Path, cfg: dict, seed: int, prog
 def _regressor_figures(res, out: Path, T: np.ndarray, pe: np.ndarray, hists: list[dict]) -> None:
     from scipy.stats import binned_statistic_2d
 
-    from iklearn.evaluation.plotting import plt
-
     p = plt()
     xyz = T[:, :3, 3]
     fig, axs = p.subplots(1, 2, figsize=(10, 4.2))
@@ -173,7 +173,6 @@ def _regressor_figures(res, out: Path, T: np.ndarray, pe: np.ndarray, hists: lis
 
 def _persistence_checks(out: Path, reg, clf) -> dict:
     """Save and load both models, check refusals: another robot's file, poses of the wrong width."""
-    from iklearn.errors import ModelMismatchError, ShapeError
     from iklearn.estimators.ml_ik.classifier import ConditioningClassifier
     from iklearn.estimators.ml_ik.regressor import ClusteredMLPRegressor
     from iklearn.kinematics import fk_pose

@@ -14,7 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
+from iklearn.estimators.ml_ik.dataset import conditioning_dataset
+from iklearn.evaluation.plotting import plt
 from iklearn.evaluation.record import ExperimentResult, Table, Timer, save_json
+from iklearn.kinematics.pose import pose7_to_matrix
+from iklearn.robot import load_robot
 
 # the classifier runs: name -> (labelling, network input); the first is the paper's protocol
 PAPER = "paper: sampled configuration, [x,y,z,q]"
@@ -39,8 +43,6 @@ def classifier_part(res: ExperimentResult, out: Path, cfg: dict, seed: int) -> d
     from iklearn.data.labels import HARD_KINDS, hard_unreachable_poses, sampled_label_posterior
     from iklearn.data.labels import CLASS_NAMES
     from iklearn.estimators.ml_ik.classifier import ConditioningClassifier
-    from iklearn.estimators.ml_ik.dataset import conditioning_dataset
-    from iklearn.robot import load_robot
 
     ur5 = load_robot("ur5")
     n = cfg["cls_reach"] + cfg["cls_unreach"]
@@ -136,8 +138,6 @@ def classifier_part(res: ExperimentResult, out: Path, cfg: dict, seed: int) -> d
 
 
 def _figures(res, out: Path, data: dict, names) -> None:
-    from iklearn.evaluation.plotting import plt
-
     p = plt()
     keys = [k for k in data if isinstance(data[k], dict) and "confusion" in data[k]]
     fig, axs = p.subplots(1, len(keys), figsize=(5.0 * len(keys), 4.6))
@@ -178,7 +178,6 @@ def gated_part(res: ExperimentResult, out: Path, cfg: dict, seed: int, c: dict) 
     """Our classifier in front of LM on a stream of test targets: with the easy unreachable poses, and with the
     same reachable targets plus as many hard unreachable ones."""
     from iklearn.estimators.ml_ik.gated import GatedIK
-    from iklearn.kinematics.pose import pose7_to_matrix
     from iklearn.solvers.lm import LevenbergMarquardt
 
     d, te, H = c["d"], c["te"], c["H"]

@@ -24,6 +24,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
+from iklearn._engine import check_engine, map_tasks
+from iklearn._io import write_bytes_atomic
+from iklearn.errors import IKLearnError
 from iklearn.evaluation.record import Claim, ExperimentResult, RunRecord, save_json
 from iklearn.evaluation.report import prepare_out_dir
 from iklearn.experiments import EXPERIMENTS
@@ -64,9 +67,6 @@ def run_all(
     module's docstring). A failing run is recorded (with its error) and the others still run;
     KeyboardInterrupt propagates, leaving the finished runs for the next call to keep.
     """
-    from iklearn._engine import check_engine
-    from iklearn.errors import IKLearnError
-
     engine, address = check_engine(engine, address)
     out = prepare_out_dir(out)
     names = list(EXPERIMENTS) if not only else only
@@ -118,8 +118,6 @@ def run_all(
                 progress.update(overall, description=f"{label}: {name}" + (f", seed {s}" if multi else ""))
             finished((name, s), _run_here(name, run_dir(name, s), size, s, progress))
     else:
-        from iklearn._engine import map_tasks
-
         items = [(name, size, s) for name, s in todo]
         for i, (status, payload, dt) in map_tasks(_run_task, items, engine="ray", address=address,
                                                   num_cpus=cpus_per_task):
@@ -170,8 +168,6 @@ def _run_task(args: tuple) -> tuple[str, dict, float]:
 
 def _store(name: str, d: Path, status: str, files: dict, dt: float) -> RunRecord:
     """Write a task's files into ``d`` (each atomically, ``result.json`` last) and read its record back."""
-    from iklearn._io import write_bytes_atomic
-
     _clear(d)
     for rel in sorted(files, key=lambda r: r == "result.json"):
         write_bytes_atomic(d / rel, files[rel], make_parents=True)

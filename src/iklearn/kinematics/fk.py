@@ -11,6 +11,7 @@ from typing import Literal
 import numpy as np
 
 from iklearn._validate import as_batch
+from iklearn.errors import IKLearnError
 from iklearn.kinematics import _kernels as K
 from iklearn.kinematics.pose import matrix_to_pose7
 from iklearn.robot.chain import Chain
@@ -62,8 +63,6 @@ def jacobian(chain: Chain, q: np.ndarray, frame: Frame = "world") -> np.ndarray:
 def fk_and_jacobian(chain: Chain, q: np.ndarray, frame: Frame = "world") -> tuple[np.ndarray, np.ndarray]:
     """Both :func:`fk` ``(N, 4, 4)`` and :func:`jacobian` ``(N, 6, dof)`` in one pass."""
     if frame not in ("world", "tip"):
-        from iklearn.errors import IKLearnError
-
         raise IKLearnError(f"frame must be 'world' or 'tip', got {frame!r}")
     Q, single = as_batch(q, chain.dof, "q")
     T = np.empty((Q.shape[0], 4, 4))

@@ -24,11 +24,13 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from iklearn.errors import IKLearnError
+from iklearn.robot.catalogue import load_robot
 from iklearn.robot.chain import Chain
 from iklearn.solvers.analytic import URAnalyticIK
 from iklearn.solvers.base import IKSolver
 from iklearn.solvers.dls import DampedLeastSquares
 from iklearn.solvers.lm import LevenbergMarquardt
+from iklearn.solvers.options import restrict_joints
 from iklearn.solvers.path import PathResult
 from iklearn.solvers.result import IKResult
 from iklearn.solvers.sdls import SelectivelyDampedLeastSquares
@@ -92,9 +94,6 @@ def make_solver(
     names (:func:`iklearn.solvers.options.restrict_joints`); ``kwargs`` go to the solver's constructor, and
     an unknown one raises :class:`~iklearn.errors.IKLearnError`.
     """
-    from iklearn.robot.catalogue import load_robot
-    from iklearn.solvers.options import restrict_joints
-
     try:
         cls = METHODS[str(method).lower()]
     except KeyError:

@@ -8,6 +8,7 @@ from typing import Callable
 import numpy as np
 
 from iklearn.errors import IKLearnError
+from iklearn.solvers._prep_kernel import draw_seeds
 from iklearn.solvers.base import IKSolver, prepare, stream_seed
 from iklearn.solvers.result import IKResult
 
@@ -42,7 +43,6 @@ def solve_accepted(
     out = []
     rejected = np.zeros(N, np.int64)
     start = np.empty((1, n))
-    from iklearn.solvers._prep_kernel import draw_seeds
 
     for i in range(N):
         best = None

@@ -13,16 +13,17 @@ from typing import Callable
 
 import numpy as np
 
-from iklearn.errors import IKLearnError
+from iklearn._engine import check_engine, map_tasks
+from iklearn.errors import IKLearnError, ShapeError
 from iklearn.kinematics.pose import as_poses
+from iklearn.robot.catalogue import load_robot
 from iklearn.robot.chain import Chain
+from iklearn.solvers import solve
 from iklearn.solvers.result import IKResult
 
 
 def _solve_chunk(args: tuple) -> IKResult:
     """One chunk: ``args = (chain, targets, q0, seed, options)`` (a Ray task's body)."""
-    from iklearn.solvers import solve
-
     chain, targets, q0, seed, options = args
     # arrays arriving through Ray's object store are read-only: copy them, so numba sees the same argument
     # types as in a local call and reuses its compiled (cached) kernels instead of compiling new ones
@@ -58,10 +59,6 @@ def solve_chunked(
     -------
     IKResult of batch size N
     """
-    from iklearn._engine import check_engine, map_tasks
-    from iklearn.robot.catalogue import load_robot
-    from iklearn.solvers import solve
-
     engine, address = check_engine(engine, address)
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
         raise IKLearnError(f"chunk size (--chunk-size) must be a positive integer, got {chunk_size!r}")
@@ -75,8 +72,6 @@ def solve_chunked(
     Q0 = None if q0 is None else np.asarray(q0, dtype=np.float64)
     per_row = Q0 is not None and Q0.ndim == 2
     if per_row and Q0.shape[0] != n:
-        from iklearn.errors import ShapeError
-
         raise ShapeError(f"q0 has {Q0.shape[0]} rows but there are {n} targets; give one seed or one per target")
     spans = [(k, k * chunk_size, min(n, (k + 1) * chunk_size)) for k in range(-(-n // chunk_size))]
     items = [(chain, T[a:b], Q0[a:b] if per_row else Q0, int(seed) + k, options) for k, a, b in spans]

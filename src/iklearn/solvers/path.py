@@ -20,8 +20,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from iklearn._validate import as_batch
 from iklearn.errors import IKLearnError
-from iklearn.kinematics import fk, pose_error
+from iklearn.kinematics import fk, jacobian, manipulability, pose_error
+from iklearn.kinematics.pose import rotation_angle
 from iklearn.robot.chain import Chain
 from iklearn.solvers.base import IKSolver, prepare
 from iklearn.solvers.result import IKResult
@@ -103,8 +105,6 @@ def path_steps(
 
 def _interpolate(A: np.ndarray, B: np.ndarray, m: int) -> np.ndarray:
     """(m, 4, 4): poses from A (excluded) to B (included), position linear, rotation along the geodesic."""
-    from iklearn.kinematics.pose import rotation_angle
-
     out = np.tile(np.eye(4), (m, 1, 1))
     s = np.arange(1, m + 1) / m
     out[:, :3, 3] = A[:3, 3] + s[:, None] * (B[:3, 3] - A[:3, 3])
@@ -124,8 +124,6 @@ def _interpolate(A: np.ndarray, B: np.ndarray, m: int) -> np.ndarray:
 
 def _reason(chain: Chain, q: np.ndarray) -> str:
     """Why a jump starting at ``q`` is unavoidable: a joint on a limit, a singular Jacobian, or the branch."""
-    from iklearn.kinematics import jacobian, manipulability
-
     lo, hi = chain.lower, chain.upper
     span = np.where(np.isfinite(hi - lo), hi - lo, np.inf)
     free = span > 0  # locked joints sit on both limits by design
@@ -175,8 +173,6 @@ def solve_path(
     T, _, _ = prepare(chain, poses, np.zeros(chain.dof), 0)
     N, n = T.shape[0], chain.dof
     if q0 is not None:
-        from iklearn._validate import as_batch
-
         q_start, _ = as_batch(q0, n, "q0 (start configuration)")
         if q_start.shape[0] != 1:
             raise IKLearnError(f"q0 must be one configuration ({n},) for a path, got {q_start.shape[0]} rows")

@@ -16,7 +16,9 @@ from typing import Literal
 import numpy as np
 
 from iklearn.errors import IKLearnError
+from iklearn.kinematics import fk, jacobian, joint_limit_distance, manipulability, pose_error
 from iklearn.robot.chain import Chain
+from iklearn.solvers._prep_kernel import draw_seeds
 from iklearn.solvers.base import IKSolver, prepare
 
 #: Uniform draws per restart of which the one farthest from the solutions found so far is used.
@@ -82,20 +84,14 @@ def _scores(chain: Chain, q: np.ndarray, valid: np.ndarray, ref: np.ndarray, ran
     if rank == "nearest":
         out[valid] = joint_distance(chain, qv, np.broadcast_to(ref[:, None], q.shape)[valid])
     elif rank == "manipulability":
-        from iklearn.kinematics import jacobian, manipulability
-
         out[valid] = manipulability(jacobian(chain, qv)).yoshikawa
     else:
-        from iklearn.kinematics import joint_limit_distance
-
         out[valid] = joint_limit_distance(qv, chain.lower, chain.upper)
     return out
 
 
 def _candidates_closed_form(solver, T: np.ndarray):
     """All closed-form solutions ``(N, M, dof)`` with validity and errors."""
-    from iklearn.kinematics import fk, pose_error
-
     q, valid = solver.solve_all(T)
     N, M, n = q.shape
     pe, re = pose_error(fk(solver.chain, np.nan_to_num(q).reshape(-1, n)).reshape(N, M, 4, 4), T[:, None])
@@ -169,8 +165,6 @@ def solve_set(
             rows = np.arange(N)
             offer(rows, qa[rows, m], va[rows, m], pa[rows, m], ra[rows, m])
     else:
-        from iklearn.solvers._prep_kernel import draw_seeds
-
         lo, hi = chain.finite_lower, chain.finite_upper
         for j in range(attempts):
             rows = np.flatnonzero(count < K)

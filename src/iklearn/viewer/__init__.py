@@ -13,7 +13,10 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from iklearn.robot.catalogue import load_robot
 from iklearn.robot.chain import Chain
+from iklearn.viewer.arms import mesh_urdf_for
+from iklearn.viewer.models import attach_model
 
 if TYPE_CHECKING:  # viser is imported only when a viewer starts
     from iklearn.viewer.app import Viewer
@@ -53,9 +56,7 @@ def view(
 
     The server runs in background threads; the handle's :meth:`stop` (or a ``with`` block) ends it.
     """
-    from iklearn.robot.catalogue import load_robot
     from iklearn.viewer.app import Viewer
-    from iklearn.viewer.arms import mesh_urdf_for
 
     chain = load_robot(robot, base_link, tip_link)
     if urdf is None and not isinstance(robot, Chain) and Path(str(robot)).is_file():
@@ -65,8 +66,6 @@ def view(
                     solver_options=solver_options, verbose=verbose)
     try:
         if model is not None:
-            from iklearn.viewer.models import attach_model
-
             viewer.overlay = attach_model(viewer, model)
         if path is not None:
             viewer.path.load(path)

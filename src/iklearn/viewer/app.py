@@ -18,10 +18,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from iklearn._validate import as_batch
 from iklearn.errors import IKLearnError, require
-from iklearn.kinematics import fk
-from iklearn.kinematics.pose import as_poses
+from iklearn.kinematics import fk, pose_error
+from iklearn.kinematics.pose import as_poses, quat_to_rotation
 from iklearn.robot.chain import PRISMATIC, Chain, joint_motion
+from iklearn.solvers import make_solver
 from iklearn.viewer.arms import MeshSource, make_arm, wxyz
 
 #: Ghost-arm colour (RGB 0-1) of a learned model's warm start.
@@ -85,7 +87,6 @@ class Viewer:
                  host: str = "127.0.0.1", port: int = 8080, seed: int = 0, solver_options: dict | None = None,
                  verbose: bool = False) -> None:
         viser = require("viser", "view")
-        from iklearn.solvers import make_solver
 
         opts = dict(solver_options or {})
         if method == "lm":
@@ -189,7 +190,6 @@ class Viewer:
         g = event.target
         T = np.eye(4)
         w, x, y, z = np.asarray(g.wxyz, float)
-        from iklearn.kinematics.pose import quat_to_rotation
 
         T[:3, :3] = quat_to_rotation(np.array([x, y, z, w]))
         T[:3, 3] = np.asarray(g.position, float)
@@ -224,8 +224,6 @@ class Viewer:
 
     def _solve_to(self, T: np.ndarray):
         """Solve for target ``T`` (4, 4) from the previous solution (or the warm start), and show it."""
-        from iklearn.kinematics import pose_error
-
         with self._lock:
             q0 = self._state.q if self._warm_start is None else self._warm_start(T)
             res = self.solver.solve(T[None], q0[None])
@@ -284,8 +282,6 @@ class Viewer:
 
     def set_q(self, q) -> "ShownState":
         """Forward direction: put the arm at ``q`` ``(dof,)`` (clipped into the limits); the target follows."""
-        from iklearn._validate import as_batch
-
         Q, _ = as_batch(q, self.chain.dof, "q")
         q = self.chain.clip(Q[0])
         with self._lock:

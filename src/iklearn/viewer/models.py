@@ -22,9 +22,14 @@ from pathlib import Path
 
 import numpy as np
 
+from iklearn.data.workspace import reachability_probability, slice_grid
 from iklearn.errors import IKLearnError
-from iklearn.kinematics import fk, pose_error
+from iklearn.estimators._io import model_kind
+from iklearn.kinematics import fk, fk_pose, pose_error
 from iklearn.kinematics.pose import rotation_to_quat
+from iklearn.solvers.lm import LevenbergMarquardt
+from iklearn.viewer.app import WARM_COLOR
+from iklearn.viewer.arms import make_arm
 
 #: model kind -> (module, class, role)
 VIEWABLE = {
@@ -39,8 +44,6 @@ DISAGREE = np.array([220, 40, 40])
 
 def attach_model(viewer, path: str | os.PathLike):
     """Load the model at ``path`` for ``viewer.chain`` and add its overlay; returns the overlay."""
-    from iklearn.estimators._io import model_kind
-
     kind = model_kind(path)
     if kind == "learned_ik":  # a model from `iklearn train`: its answer is the warm start
         from iklearn.estimators.learned import LearnedIK
@@ -63,8 +66,6 @@ def attach_model(viewer, path: str | os.PathLike):
 
 def default_plane(chain) -> str:
     """'xy' for a robot whose tip stays in the base's xy plane (planar arms), else the vertical 'xz'."""
-    from iklearn.kinematics import fk_pose
-
     q = np.random.default_rng(0).uniform(chain.finite_lower, chain.finite_upper, (500, chain.dof))
     z = fk_pose(chain, q)[:, 2]
     return "xy" if np.ptp(z) < 0.01 * chain.reach() else "xz"
@@ -81,8 +82,6 @@ class ReachabilityOverlay:
     """
 
     def __init__(self, viewer, model, label: str, *, bins: int = 20, restarts: int = 6) -> None:
-        from iklearn.solvers.lm import LevenbergMarquardt
-
         self.viewer, self.model, self.label = viewer, model, label
         self.truth_solver = LevenbergMarquardt(viewer.chain, max_iterations=50 * restarts, iterations_per_try=50,
                                                seed=0)
@@ -101,8 +100,6 @@ class ReachabilityOverlay:
 
     def compute(self) -> dict:
         """Evaluate model and IK on the slice and redraw; returns the arrays and the agreement."""
-        from iklearn.data.workspace import reachability_probability, slice_grid
-
         v = self.viewer
         t0 = time.perf_counter()
         half = 1.05 * float(v.chain.reach())
@@ -152,9 +149,6 @@ class WarmStartOverlay:
     """
 
     def __init__(self, viewer, model, label: str) -> None:
-        from iklearn.viewer.app import WARM_COLOR
-        from iklearn.viewer.arms import make_arm
-
         self.viewer, self.model, self.label = viewer, model, label
         # the ghost shares the arm's URDF model: every set_q writes the whole configuration before reading it
         self.ghost = make_arm(viewer.server, viewer.chain, "/model/warm_start", viewer.mesh, color=WARM_COLOR,

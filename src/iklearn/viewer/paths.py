@@ -16,8 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
+from iklearn.data.csvio import read_poses_csv
 from iklearn.errors import IKLearnError
 from iklearn.kinematics.pose import as_poses
+from iklearn.solvers import solve_path
+from iklearn.viewer.app import ShownState
 from iklearn.viewer.arms import wxyz
 
 OK_RGB = (40, 170, 90)
@@ -59,11 +62,7 @@ class PathPanel:
     def load(self, targets: str | os.PathLike | np.ndarray):
         """Solve a path of targets (a CSV path, or poses ``(N, 7)`` / ``(N, 4, 4)``) from the arm's
         configuration, draw it and show row 0; returns the ``PathResult``."""
-        from iklearn.solvers import solve_path
-
         if isinstance(targets, (str, os.PathLike)):
-            from iklearn.data.csvio import read_poses_csv
-
             targets = read_poses_csv(targets)
         T, _ = as_poses(targets, "path targets")
         if T.shape[0] < 1:
@@ -102,8 +101,6 @@ class PathPanel:
     # ------------------------------------------------------------------ playback
     def show_row(self, i: int):
         """Put the arm at the solution of row ``i`` and the target at its pose; returns the viewer's state."""
-        from iklearn.viewer.app import ShownState
-
         res, v = self.result, self.viewer
         if res is None:
             raise IKLearnError("no path loaded")

@@ -12,6 +12,8 @@ import colorsys
 
 import numpy as np
 
+from iklearn.errors import IKLearnError
+from iklearn.solvers import solve_set
 from iklearn.viewer.arms import CapsuleArm, wxyz
 
 
@@ -43,8 +45,6 @@ class SolutionsPanel:
 
     def show(self, n_solutions: int | None = None, min_distance: float | None = None, layout: str | None = None):
         """Solve the current target for its solution set and draw it; returns the ``SolutionSet``."""
-        from iklearn.solvers import solve_set
-
         v = self.viewer
         K = int(n_solutions or self._k.value)
         md = float(min_distance or self._min_distance.value)
@@ -78,8 +78,6 @@ class SolutionsPanel:
     def use(self, k: int):
         """Put the arm at solution ``k`` (0-based) of the last set; returns the viewer's state."""
         if self.result is None or not 0 <= k < int(self.result.count[0]):
-            from iklearn.errors import IKLearnError
-
             raise IKLearnError(f"no solution #{k + 1}: show the solutions first ({self.count} shown)")
         return self.viewer.set_q(self.result.q[0, k])
 

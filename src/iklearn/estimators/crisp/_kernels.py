@@ -23,6 +23,7 @@ from numba import njit
 from scipy.spatial import cKDTree
 
 from iklearn.errors import IKLearnError
+from iklearn.estimators.crisp._batch import local_moments
 from iklearn.kinematics._kernels import fk_frames, jacobian_from_frames
 from iklearn.kinematics.pose import encode
 
@@ -187,8 +188,6 @@ class LocalWeights:
 
     def batch(self, Xq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Moments ``(m, c)`` of many queries and their largest-weight training points, in parallel (numba)."""
-        from iklearn.estimators.crisp._batch import local_moments
-
         if self.kind not in ("gaussian", "laplacian"):
             raise IKLearnError("batched local weights need a gaussian or laplacian kernel")
         idx = self.tree.query(Xq, k=self.k)[1].reshape(Xq.shape[0], self.k).astype(np.int64)

@@ -44,7 +44,9 @@ from scipy.optimize import minimize
 from iklearn._validate import as_batch, check_finite
 from iklearn.errors import IKLearnError, ShapeError
 from iklearn.estimators._contract import check_fitted
+from iklearn.estimators._io import load_model, save_model
 from iklearn.estimators.crisp import _kernels as ck
+from iklearn.estimators.crisp._batch import lm_fk_batch, lm_fk_one
 from iklearn.kinematics.fk import fk
 from iklearn.kinematics.pose import as_poses
 from iklearn.robot.chain import Chain
@@ -271,8 +273,6 @@ class CRiSP:
 
     def _predict_batch(self, Xf, Q0, out) -> None:
         """Independent predictions with the batched LM: all weights first, then all minimisations (numba)."""
-        from iklearn.estimators.crisp._batch import lm_fk_batch
-
         mom, best = self.weights_.batch(Xf)
         starts = self.y_[best] if Q0 is None else np.broadcast_to(Q0, out.shape)
         lm_fk_batch(np.ascontiguousarray(starts), np.ascontiguousarray(mom), *self._lm_args(), out)
@@ -306,8 +306,6 @@ class CRiSP:
             best, best_f = None, np.inf
             for start in starts:
                 if self._use_lm():
-                    from iklearn.estimators.crisp._batch import lm_fk_one
-
                     x = np.empty(self.robot.dof)
                     lm_fk_one(np.asarray(start, float), mom, *self._lm_args(), x)
                     fx = self.objective(x, mom)[0]
@@ -326,8 +324,6 @@ class CRiSP:
     def save(self, path) -> Path:
         """Save the training poses and configurations and the hyperparameters (npz + JSON, no pickle); the
         kernel weights are recomputed from them on load, the same numbers."""
-        from iklearn.estimators._io import save_model
-
         self._check_fitted()
         meta = {k: getattr(self, k) for k in _PARAMS}
         return save_model(path, _KIND, {"poses": self.poses_, "y": self.y_}, meta, robot=self.robot,
@@ -336,8 +332,6 @@ class CRiSP:
     @classmethod
     def load(cls, path, *, robot: Chain | None = None) -> "CRiSP":
         """Load a model saved by :meth:`save` (refitting the weights); refuses a file for another robot."""
-        from iklearn.estimators._io import load_model
-
         arrays, meta, file_robot = load_model(path, _KIND, robot=robot, max_format_version=FORMAT_VERSION)
         est = cls(robot=robot if robot is not None else file_robot, **meta)
         n = arrays["y"].shape[0]

@@ -28,6 +28,7 @@ import numpy as np
 from numba import njit
 
 from iklearn.errors import NotFittedError
+from iklearn.estimators._io import load_model, save_model
 from iklearn.robot.chain import Chain
 
 _KIND = "gp_ik.online_gp"
@@ -278,8 +279,6 @@ class OnlineGP:
     def save(self, path: str | os.PathLike) -> Path:
         """Write the GP's whole state (its window buffers as they are, so a loaded GP predicts and keeps
         learning to the bit as this one) to ``path`` (npz + JSON, no pickle)."""
-        from iklearn.estimators._io import save_model
-
         self._check_fitted()
         meta = {k: getattr(self, k) for k in self._PARAMS}
         arrays = {"X": self._X, "y": self._y, "L": self._L, "alpha": self._alpha, "meta": self._meta,
@@ -289,8 +288,6 @@ class OnlineGP:
     @classmethod
     def load(cls, path: str | os.PathLike, *, robot: Chain | None = None) -> "OnlineGP":
         """Read a GP written by :meth:`save` (robot-free: ``robot`` is accepted and unused)."""
-        from iklearn.estimators._io import load_model
-
         arrays, meta, _ = load_model(path, _KIND)
         ls = arrays["length_scale"]
         gp = cls(length_scale=float(ls) if ls.ndim == 0 else ls, **meta)

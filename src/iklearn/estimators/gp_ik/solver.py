@@ -63,6 +63,7 @@ from iklearn.errors import IKLearnError
 from iklearn.estimators.gp_ik._kernel import MODE_EI, MODE_NONE, MODE_UCB, gp_pass
 from iklearn.estimators.gp_ik.gp import OnlineGP
 from iklearn.estimators.gp_ik.sensitivity import DEFAULT_WEIGHTS, reference_manipulability, sensitivity
+from iklearn.kinematics import fk, jacobian
 from iklearn.robot.chain import Chain
 from iklearn.solvers._lm_kernel import fk_frames
 from iklearn.solvers.base import IKSolver, prepare
@@ -185,8 +186,6 @@ class GPIK(IKSolver):
     # -- persistent memory: GP + start configurations ----------------------------------------------------------
     def _init_memory(self) -> None:
         from scipy.stats import qmc
-
-        from iklearn.kinematics import fk, jacobian
 
         n = self.chain.dof
         m = 1 << max(int(np.ceil(np.log2(max(self.n_memory, 1)))), 0)

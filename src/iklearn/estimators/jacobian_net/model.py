@@ -28,6 +28,7 @@ from typing import Sequence
 
 import numpy as np
 
+from iklearn.errors import InputDomainError
 from iklearn.estimators._torch import hidden_layers
 
 
@@ -76,7 +77,6 @@ class Scalers:
             off = np.abs(X[:, c] - ref) > CONST_INPUT_RTOL * np.maximum(1.0, np.abs(ref))
             if off.any():
                 i, k = np.argwhere(off)[0]
-                from iklearn.errors import InputDomainError
 
                 raise InputDomainError(
                     f"feature column {c[k]} was constant ({ref[k]:.6g}) in training, got {X[i, c[k]]:.6g} "

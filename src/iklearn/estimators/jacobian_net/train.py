@@ -23,9 +23,10 @@ import numpy as np
 
 from iklearn.errors import ModelMismatchError, NonFiniteError, ShapeError, require
 from iklearn.estimators._contract import check_fitted
+from iklearn.estimators._io import arrays_to_torch_state, load_model, save_model, torch_state_to_arrays
 from iklearn.estimators._torch import (History, eval_loss, make_optimizer, minibatches, run_epoch,
                                       split_validation)
-from iklearn.estimators.jacobian_net.model import Scalers, build_network
+from iklearn.estimators.jacobian_net.model import build_network, fold_batchnorm, Scalers
 from iklearn.robot.chain import Chain
 
 KIND = "jacobian_net"
@@ -255,8 +256,6 @@ class JacobianNet:
 
     def _inference_net(self):
         """The trained net with batch norm folded into the linear layers (rebuilt when the weights change)."""
-        from iklearn.estimators.jacobian_net.model import fold_batchnorm
-
         # tensors count their in-place updates: any optimiser step or load_state_dict changes the key
         if getattr(self, "_tensors_of", None) is not self.net_:
             self._tensors, self._tensors_of = [*self.net_.parameters(), *self.net_.buffers()], self.net_
@@ -303,8 +302,6 @@ class JacobianNet:
 
     def save(self, path) -> Path:
         """Weights, scalers (arrays) and hyperparameters to one ``.npz`` (no pickle)."""
-        from iklearn.estimators._io import save_model, torch_state_to_arrays
-
         check_fitted(self, "net_")
         arrays = {**torch_state_to_arrays(self.net_.state_dict()), **self.scalers_.to_arrays()}
         meta = {k: (list(v) if isinstance(v, tuple) else v) for k, v in
@@ -316,8 +313,6 @@ class JacobianNet:
     def load(cls, path, *, robot: Chain | None = None) -> "JacobianNet":
         """Read a model written by :meth:`save` (robot-free, the arm is in the input: ``robot`` is accepted
         and unused)."""
-        from iklearn.estimators._io import arrays_to_torch_state, load_model
-
         require("torch", "torch")
         arrays, meta, _ = load_model(path, KIND, max_format_version=FORMAT_VERSION)
         if "scaler.x_const" not in arrays:

@@ -14,6 +14,7 @@ import numpy as np
 
 from iklearn.errors import NonFiniteError, ShapeError
 from iklearn.estimators._contract import check_fitted
+from iklearn.estimators._io import load_model, save_model
 from iklearn.estimators.lwpr import _kernels as K
 from iklearn.robot.chain import Chain
 
@@ -302,15 +303,11 @@ class LWPR:
 
     def save(self, path: str | os.PathLike) -> Path:
         """Save to ``path`` (.npz + JSON metadata, no pickle)."""
-        from iklearn.estimators._io import save_model
-
         arrays, meta = self._state()
         return save_model(path, _KIND, arrays, meta)
 
     @classmethod
     def load(cls, path: str | os.PathLike, *, robot: Chain | None = None) -> "LWPR":
         """Load a model written by :meth:`save` (a robot-free regressor: ``robot`` is accepted and unused)."""
-        from iklearn.estimators._io import load_model
-
         arrays, meta, _ = load_model(path, _KIND)
         return cls._from_state(arrays, meta)

@@ -22,6 +22,7 @@ import numpy as np
 
 from iklearn._validate import as_batch
 from iklearn.errors import NotFittedError, ShapeError
+from iklearn.estimators._io import load_model, save_model
 from iklearn.estimators.lwpr.model import LWPR, _as_norm
 from iklearn.robot.chain import Chain
 
@@ -196,8 +197,6 @@ class VelocityIKLearner:
 
     def save(self, path: str | os.PathLike) -> Path:
         """Save the learner (its settings and the LWPR model) to ``path`` (.npz + JSON, no pickle)."""
-        from iklearn.estimators._io import save_model
-
         self._check_learned()
         arrays, meta = self._lwpr._state()
         hyper = {k: (np.asarray(v).tolist() if isinstance(v, np.ndarray) else v)
@@ -209,8 +208,6 @@ class VelocityIKLearner:
     def load(cls, path: str | os.PathLike, *, robot: Chain | None = None) -> "VelocityIKLearner":
         """Load a learner written by :meth:`save`; it predicts and keeps learning as before saving. A file
         that records a robot is refused for another ``robot``."""
-        from iklearn.estimators._io import load_model
-
         arrays, meta, file_robot = load_model(path, _KIND, robot=robot)
         learner = cls(**meta["learner"], robot=robot if robot is not None else file_robot)._built()
         learner._lwpr = LWPR._from_state(arrays, meta["lwpr"])

@@ -10,6 +10,7 @@ import numpy as np
 from iklearn.data.labels import CLASS_NAMES
 from iklearn.errors import IKLearnError, ShapeError
 from iklearn.estimators._contract import check_fitted
+from iklearn.estimators._io import arrays_to_torch_state, load_model, save_model, torch_state_to_arrays
 from iklearn.estimators._torch import History, make_mlp, torch_module
 from iklearn.estimators.ml_ik import _torch_utils as tu
 from iklearn.kinematics.pose import as_poses, encode
@@ -150,8 +151,6 @@ class ConditioningClassifier:
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write weights, input scaler and training history to ``path`` (npz + JSON, no pickle)."""
-        from iklearn.estimators._io import save_model, torch_state_to_arrays
-
         self._check_fitted()
         arrays = torch_state_to_arrays(self.model_.state_dict())
         arrays.update(x_mean=self.x_mean_, x_std=self.x_std_)
@@ -165,8 +164,6 @@ class ConditioningClassifier:
     @classmethod
     def load(cls, path: str | os.PathLike, *, robot: Chain | None = None) -> "ConditioningClassifier":
         """Read a model written by :meth:`save`; refuses a file made for another robot than ``robot``."""
-        from iklearn.estimators._io import arrays_to_torch_state, load_model
-
         arrays, meta, file_robot = load_model(path, _KIND, robot=robot)
         hist = meta.pop("history")
         meta["hidden"] = tuple(meta["hidden"])

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from iklearn.data.sampling import sample_joints
 from iklearn.errors import ShapeError
 from iklearn.robot.chain import Chain
 
@@ -64,7 +65,6 @@ def conditioning_dataset(chain: Chain, n_reachable: int, n_unreachable: int, *, 
     solutions from ``restarts`` random seeds, 'auto' the closed form where there is one.
     """
     from iklearn.data.labels import conditioning_labels, unreachable_poses
-    from iklearn.data.sampling import sample_joints
     from iklearn.data.labels import best_solution_inverse_condition, label_solver
     from iklearn.kinematics import fk_and_jacobian, manipulability, matrix_to_pose7
 

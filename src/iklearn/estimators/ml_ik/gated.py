@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from iklearn.errors import IKLearnError
+from iklearn.errors import IKLearnError, ModelMismatchError
 from iklearn.estimators.ml_ik.classifier import ConditioningClassifier
+from iklearn.kinematics import fk, pose_error
 from iklearn.solvers.base import IKSolver, prepare
 from iklearn.solvers.result import IKResult
 
@@ -30,8 +31,6 @@ class GatedIK(IKSolver):
         if not 0.0 < skip_threshold <= 1.0:
             raise IKLearnError("skip_threshold must be in (0, 1]")
         if classifier.robot is not None and classifier.robot.fingerprint() != solver.chain.fingerprint():
-            from iklearn.errors import ModelMismatchError
-
             raise ModelMismatchError(f"the classifier was trained for '{classifier.robot.name}', "
                                      f"the solver is for '{solver.chain.name}'")
         self.solver = solver
@@ -44,8 +43,6 @@ class GatedIK(IKSolver):
 
     def solve(self, targets, q0=None) -> IKResult:
         """Solve ``targets`` ``(N, 7)`` / ``(N, 4, 4)``; skipped ones come back unsolved with their seed."""
-        from iklearn.kinematics import fk, pose_error
-
         T, Q0, single = prepare(self.chain, targets, q0, 0)
         p_unreach = self.classifier.predict_proba(T)[:, 0] if T.shape[0] else np.zeros(0)
         skip = p_unreach >= self.skip_threshold

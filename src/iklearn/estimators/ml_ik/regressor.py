@@ -11,10 +11,13 @@ import numpy as np
 from iklearn._validate import as_batch
 from iklearn.errors import IKLearnError, ShapeError
 from iklearn.estimators._contract import check_fitted
+from iklearn.estimators._io import arrays_to_torch_state, load_model, save_model, torch_state_to_arrays
 from iklearn.estimators._torch import History, make_stacked_mlp, torch_module
 from iklearn.estimators.ml_ik import _torch_utils as tu
+from iklearn.kinematics import fk, pose_error
 from iklearn.kinematics.pose import as_poses, encode
 from iklearn.robot.chain import Chain
+from iklearn.solvers.lm import LevenbergMarquardt
 
 _KIND = "ml_ik.clustered_mlp_regressor"
 #: the regressor's ``features`` names (as saved in model files) and the pose encodings they are
@@ -36,8 +39,6 @@ def pose_features(T: np.ndarray, kind: str) -> np.ndarray:
 
 def _target_error(T_pred: np.ndarray, T: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray]:
     """Position error (m) and the orientation error the features can express (rad): yaw or geodesic."""
-    from iklearn.kinematics import pose_error
-
     pos, rot = pose_error(T_pred, T)
     if kind.startswith("xyz_yaw"):
         d = np.arctan2(T_pred[..., 1, 0], T_pred[..., 0, 0]) - np.arctan2(T[..., 1, 0], T[..., 0, 0])
@@ -200,8 +201,6 @@ class ClusteredMLPRegressor:
 
     def predict_all(self, X) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every cluster's answer: ``(q (K, N, dof), position error (K, N) m, orientation error (K, N) rad)``."""
-        from iklearn.kinematics import fk
-
         self._check_fitted()
         T, _ = as_poses(X, "X (poses)")
         torch_module(self.n_threads)
@@ -227,8 +226,6 @@ class ClusteredMLPRegressor:
         best = np.argmin(pos + self.selection_weight * rot, axis=0)
         q = qs[best, np.arange(T.shape[0])]
         if refine_iterations > 0 and q.shape[0]:
-            from iklearn.solvers.lm import LevenbergMarquardt
-
             w = 0.0 if self.features.startswith("xyz_yaw") else 1.0
             lm = LevenbergMarquardt(self.robot, max_iterations=int(refine_iterations),
                                     iterations_per_try=int(refine_iterations), rotation_weight=max(w, 1e-3))
@@ -251,8 +248,6 @@ class ClusteredMLPRegressor:
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the fitted model (weights, scalers, cluster centres, robot) to ``path`` (npz + JSON, no pickle)."""
-        from iklearn.estimators._io import save_model, torch_state_to_arrays
-
         self._check_fitted()
         arrays: dict[str, np.ndarray] = {"cluster_centers": self.cluster_centers_,
                                          "cluster_columns": self.cluster_columns_, "circular": self.circular_,
@@ -267,8 +262,6 @@ class ClusteredMLPRegressor:
 
         Files of the earlier layout (one ``nn.Sequential`` per cluster) are read too and stacked.
         """
-        from iklearn.estimators._io import arrays_to_torch_state, load_model
-
         arrays, meta, file_robot = load_model(path, _KIND, robot=robot)
         chain = robot if robot is not None else file_robot
         hist = meta.pop("histories")

@@ -22,6 +22,7 @@ from iklearn.experiments.crisp import plots
 from iklearn.experiments.crisp.data import CUBE_SIDE, REST, ROBOT
 from iklearn.experiments.crisp.planar import PLANAR_KW, pm, run_planar
 from iklearn.experiments.crisp.protocol import PANDA_FIXED, PANDA_TRAJ
+from iklearn.robot import load_robot
 
 NAME = "crisp"
 TITLE = "Paper 003: CRiSP structured prediction IK under misspecified robot models"
@@ -135,7 +136,6 @@ def run(out: Path, size: str = "quick", seed: int = 0, progress=None, parts=PART
 
     from iklearn.experiments.crisp.extension import learning_curve, weights_comparison
     from iklearn.experiments.crisp.protocol import fit_models, pybullet_iterations_check, run_table2
-    from iklearn.robot import load_robot
 
     cfg = SIZES[size]
     out = Path(out)

@@ -30,6 +30,8 @@ from iklearn.kinematics.fk import fk
 from iklearn.kinematics.pose import pose_error
 from iklearn.robot import load_robot
 from iklearn.robot.chain import Chain
+from iklearn.solvers.lm import LevenbergMarquardt
+from iklearn.solvers.peers import PyBulletIK
 
 ROBOT = "panda_grasp"
 #: The authors' Panda rest configuration (``PandaSimForwardKin.rest_configuration``), near the circle's centre.
@@ -71,8 +73,6 @@ def cube_poses(n: int, rng: np.random.Generator, side: float = CUBE_SIDE) -> np.
 
 def label(chain: Chain, T: np.ndarray, how: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Joint labels of poses ``T`` by IK on ``chain`` (see the module docstring); ``(kept index, Y)``."""
-    from iklearn.solvers.lm import LevenbergMarquardt
-
     n = T.shape[0]
     if how == "branch":
         q0 = np.tile(REST, (n, 1))
@@ -124,8 +124,6 @@ def track(solver, poses: np.ndarray, q_start: np.ndarray) -> np.ndarray:
 def pybullet_ik(model: Chain, rest=None, max_iterations: int = 1000):
     """PyBullet's IK on ``model`` as the paper's baseline is called in the authors' code: official limits,
     joint ranges and a rest pose (so Bullet runs its null-space DLS; see ``PyBulletIK``), residual 1e-5."""
-    from iklearn.solvers.peers import PyBulletIK
-
     return PyBulletIK(model, max_iterations=max_iterations, residual_threshold=1e-5,
                       rest_pose=REST if rest is None else rest)
 

@@ -16,9 +16,13 @@ import time
 
 import numpy as np
 
+from iklearn.data.trajectories import crisp_trajectory
 from iklearn.evaluation.record import Timer
 from iklearn.experiments.crisp.data import ROBOT, noisy, panda_set, score
 from iklearn.experiments.crisp.protocol import PANDA_FIXED, grid_search
+from iklearn.kinematics.fk import fk
+from iklearn.kinematics.pose import pose_error
+from iklearn.robot import load_robot
 
 CURVE_TRAJ = ("C0", "C-pi/4", "C+pi/4")
 NOISE = {"clean": (0.0, 0.0), "noisy": (1e-4, 5e-4)}
@@ -26,9 +30,7 @@ NOISE = {"clean": (0.0, 0.0), "noisy": (1e-4, 5e-4)}
 
 def learning_curve(cfg: dict, seed: int, fitted: dict, progress=None) -> dict:
     """Kinematic position/rotation RMSE against the number of training points; see the module docstring."""
-    from iklearn.data.trajectories import crisp_trajectory
     from iklearn.estimators.crisp import CRiSP
-    from iklearn.robot import load_robot
 
     ch = load_robot(ROBOT)
     lab = cfg["labels"][0]
@@ -63,11 +65,7 @@ def learning_curve(cfg: dict, seed: int, fitted: dict, progress=None) -> dict:
 def weights_comparison(cfg: dict, seed: int, fitted: dict) -> dict:
     """Exact and top-k weights on the same circle-set subset (small enough for exact), grid-searched
     hyperparameters of the circle set; kinematic errors on C0 / C+pi/4, validation loss, times."""
-    from iklearn.data.trajectories import crisp_trajectory
     from iklearn.estimators.crisp import CRiSP
-    from iklearn.kinematics.fk import fk
-    from iklearn.kinematics.pose import pose_error
-    from iklearn.robot import load_robot
 
     ch = load_robot(ROBOT)
     lab = cfg["labels"][0]

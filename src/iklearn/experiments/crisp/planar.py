@@ -10,10 +10,15 @@ from pathlib import Path
 
 import numpy as np
 
+from iklearn.data.trajectories import crisp_trajectory
+from iklearn.estimators.mlp import MLPIK
 from iklearn.evaluation.plotting import plt
 from iklearn.evaluation.record import ExperimentResult, Table, save_json
 from iklearn.experiments.crisp.data import planar_data, score, track
 from iklearn.experiments.crisp.protocol import biased
+from iklearn.kinematics.fk import fk
+from iklearn.robot import load_robot
+from iklearn.solvers.sdls import SelectivelyDampedLeastSquares
 
 PLANAR_KW = dict(sigma=2.0, lam=1e-12, position_unit=1.0, n_starts=5, approximation="exact")
 
@@ -30,11 +35,7 @@ def pm(s: dict, scale: float, key: str = "pos", digits: int = 3) -> str:
 
 
 def run_planar(cfg: dict, seed: int, out: Path, res: ExperimentResult, progress=None) -> dict:
-    from iklearn.data.trajectories import crisp_trajectory
     from iklearn.estimators.crisp import CRiSP
-    from iklearn.estimators.mlp import MLPIK
-    from iklearn.robot import load_robot
-    from iklearn.solvers.sdls import SelectivelyDampedLeastSquares
 
     ch = load_robot("planar5")
     T, Y = planar_data(cfg["n_planar"], seed)
@@ -84,9 +85,6 @@ def run_planar(cfg: dict, seed: int, out: Path, res: ExperimentResult, progress=
 
 
 def _plot_planar(out: Path, trajs: dict, preds: dict, res: ExperimentResult) -> None:
-    from iklearn.kinematics.fk import fk
-    from iklearn.robot import load_robot
-
     ch = load_robot("planar5")
     pl = plt()
     fig, axes = pl.subplots(1, 2, figsize=(11, 5))
