@@ -276,3 +276,28 @@ def test_load_refuses_another_robot_of_the_same_name(case, fitted):
     assert impostor.name == case.chain.name and impostor.fingerprint() != case.chain.fingerprint()
     with pytest.raises(ModelMismatchError, match=case.chain.name):
         type(est).load(path, robot=impostor)
+
+
+def test_every_estimator_has_a_case():
+    """A learned estimator added anywhere under ``iklearn.estimators`` (a class with ``fit`` and ``save``) must
+    join CASES; the calibration layer fits a robot's parameters by a function (``iklearn.calibration.calibrate``)
+    and keeps no estimator object, so it has none."""
+    import importlib
+    import pkgutil
+
+    import iklearn.estimators as E
+
+    found = set()
+    for info in pkgutil.walk_packages(E.__path__, "iklearn.estimators."):
+        if info.name.rsplit(".", 1)[-1].startswith("_"):
+            continue
+        try:
+            mod = importlib.import_module(info.name)
+        except ImportError as exc:  # an optional dependency that is not installed
+            pytest.skip(f"{info.name}: {exc}")
+        for name, obj in vars(mod).items():
+            if (inspect.isclass(obj) and obj.__module__ == info.name and not name.startswith("_")
+                    and callable(getattr(obj, "fit", None)) and callable(getattr(obj, "save", None))):
+                found.add(f"{info.name.split('.')[2]}.{name}")
+    assert len(found) >= 8, f"the walk found only {sorted(found)}"
+    assert found <= set(CASES), f"estimators without a contract case: {sorted(found - set(CASES))}"

@@ -16,7 +16,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "iklearn"
 
 #: Lowest first. ``viewer`` draws robots, solvers and learned models, so it sits above estimators and
 #: evaluation; experiments and the CLI may use it, nothing below may.
-LAYERS = ("base", "robot", "kinematics", "solvers", "data", "estimators", "evaluation", "viewer",
+LAYERS = ("base", "robot", "kinematics", "solvers", "data", "calibration", "estimators", "evaluation", "viewer",
           "experiments", "cli")
 #: Top-level modules of the base layer (they import nothing of iklearn but each other).
 BASE = {"errors", "_io", "_validate", "_engine"}
@@ -107,3 +107,10 @@ def test_the_check_finds_an_upward_import(tmp_path, source, found):
     (pkg / "robot" / "__init__.py").write_text("")
     (pkg / "robot" / "chain.py").write_text(source)
     assert bool(upward_imports(pkg)) is found
+
+
+def test_omp_wait_policy_is_set_in_one_place():
+    """``OMP_WAIT_POLICY`` is set once, by the package root that every iklearn module imports first."""
+    setters = [str(p.relative_to(SRC.parent)) for p in sorted(SRC.rglob("*.py"))
+               if 'environ.setdefault("OMP_WAIT_POLICY"' in p.read_text(encoding="utf-8")]
+    assert setters == ["iklearn/__init__.py"], setters

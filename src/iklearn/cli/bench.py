@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import typer
 
 from iklearn.cli._options import COUNT, POSITIVE, seed_option
-
-# before numba's OpenMP runtime loads: idle spinning threads would slow the threaded peers
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:

@@ -28,11 +28,6 @@ from iklearn.robot.chain import Chain
 from iklearn.solvers.base import IKSolver
 from iklearn.solvers.result import IKResult
 
-# numba's OpenMP layer spins idle worker threads by default, which slows threaded peers in the same process
-# (measured here: OptIK 0.5 -> 25 ms, TRAC-IK 1.3 -> 34 ms per target). Passive waiting removes that; it only
-# takes effect if set before the OpenMP runtime loads, hence at import (see _threading_note below).
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
 #: bytes held per target and solver (the per-target results and times), for the size check before a run
 BYTES_PER_TARGET = 1200
 

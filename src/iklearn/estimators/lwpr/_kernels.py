@@ -8,6 +8,9 @@ slots, so the Python side can grow the arrays and call again: no allocation insi
 The algorithm (incremental locally weighted PLS, projection addition, forgetting schedule, leave-one-out
 distance-metric gradient with penalty and optional meta learning, confidence bounds) follows
 Vijayakumar, D'Souza & Schaal (2005) and the LWPR library by Klanke, Vijayakumar & Schaal.
+
+One file of ~450 lines on purpose: the kernels share one array layout and call each other inside the compiled
+loop; split apart, one algorithm (and its numba cache) would be spread over files that only make sense together.
 """
 
 from __future__ import annotations
