@@ -69,7 +69,7 @@ def crisp_grid(sc: dict, q: np.ndarray, X: np.ndarray, cal_chain, cfg: dict, see
     rows, best = [], {}
     for sigma in cfg["sigmas"]:
         for lam in cfg["lams"]:
-            est = CRiSP(model=sc["nominal"], sigma=sigma, lam=lam, **CRISP_FIXED).fit(X[tr], q[tr])
+            est = CRiSP(robot=sc["nominal"], sigma=sigma, lam=lam, **CRISP_FIXED).fit(X[tr], q[tr])
             for variant, e in (("nominal", est), ("calibrated", est.with_model(cal_chain))):
                 qv = e.predict(X[val])
                 got = S.measure(sc["true"], qv, seed + 5)  # execute on the robot, measure with the tracker
@@ -82,7 +82,7 @@ def crisp_grid(sc: dict, q: np.ndarray, X: np.ndarray, cal_chain, cfg: dict, see
                     best[variant] = {"sigma": sigma, "lam": lam, "loss": loss}
     models = {}
     for variant, b in best.items():
-        est = CRiSP(model=sc["nominal"], sigma=b["sigma"], lam=b["lam"], **CRISP_FIXED).fit(X, q)
+        est = CRiSP(robot=sc["nominal"], sigma=b["sigma"], lam=b["lam"], **CRISP_FIXED).fit(X, q)
         models[variant] = est if variant == "nominal" else est.with_model(cal_chain)
     return {"rows": rows, "best": best, "models": models}
 
