@@ -74,6 +74,12 @@ def _mlp(robot):
     return MLPIK(robot=robot, hidden=(8,), max_iter=3, batch_size=16, random_state=0)
 
 
+def _learned_ik(robot):
+    from iklearn.estimators.learned import LearnedIK
+
+    return LearnedIK(robot=robot, method="crisp", params={"crisp": {"sigma": 0.5, "max_iter": 20}}, holdout=0.1)
+
+
 def _lwpr(robot):
     from iklearn.estimators.lwpr import LWPR
 
@@ -136,6 +142,9 @@ CASES = {
     "mlp.MLPIK": Case(
         _mlp, lambda r: _poses_and_q(r, 40), lambda e, d: e.fit(d["X"], d["q"]),
         lambda e, d: e.predict(d["X"][:5]), "planar3", 5),
+    "learned.LearnedIK": Case(
+        _learned_ik, lambda r: _poses_and_q(r, 40), lambda e, d: e.fit(d["X"], d["q"]),
+        lambda e, d: e.predict(d["X"][:3]), "planar3", 3),
     "lwpr.LWPR": Case(
         _lwpr, _lwpr_data, lambda e, d: e.fit(d["X"], d["Y"]), lambda e, d: e.predict(d["X"][:5]), None, 5),
     "lwpr.VelocityIKLearner": Case(
@@ -299,5 +308,5 @@ def test_every_estimator_has_a_case():
             if (inspect.isclass(obj) and obj.__module__ == info.name and not name.startswith("_")
                     and callable(getattr(obj, "fit", None)) and callable(getattr(obj, "save", None))):
                 found.add(f"{info.name.split('.')[2]}.{name}")
-    assert len(found) >= 8, f"the walk found only {sorted(found)}"
+    assert len(found) >= 9, f"the walk found only {sorted(found)}"
     assert found <= set(CASES), f"estimators without a contract case: {sorted(found - set(CASES))}"

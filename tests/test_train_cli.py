@@ -134,7 +134,7 @@ def _part(d, tmp_path):  # an estimator's own file, not a learned-IK bundle
     panda = iklearn.load_robot("panda")
     q = np.random.default_rng(1).uniform(panda.finite_lower, panda.finite_upper, (12, 7))
     f = tmp_path / "part.npz"
-    CRiSP(model=panda, sigma=4.0).fit(fk(panda, q), q).save(f)
+    CRiSP(robot=panda, sigma=4.0).fit(fk(panda, q), q).save(f)
     return f
 
 

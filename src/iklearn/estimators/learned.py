@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from iklearn.errors import IKLearnError, ModelMismatchError
+from iklearn.errors import IKLearnError, ModelMismatchError, NotFittedError
 from iklearn.robot.chain import Chain
 
 _KIND = "learned_ik"
@@ -35,7 +35,7 @@ METHODS = ("ml-ik", "crisp", "lwpr")
 PART_CLASSES = {
     "ml_ik.clustered_mlp_regressor": ("iklearn.estimators.ml_ik.regressor", "ClusteredMLPRegressor", "robot"),
     "ml_ik.conditioning_classifier": ("iklearn.estimators.ml_ik.classifier", "ConditioningClassifier", "robot"),
-    "crisp": ("iklearn.estimators.crisp.model", "CRiSP", "model"),
+    "crisp": ("iklearn.estimators.crisp.model", "CRiSP", "robot"),
     "lwpr_velocity_ik": ("iklearn.estimators.lwpr.velocity_ik", "VelocityIKLearner", None),
 }
 
@@ -91,7 +91,7 @@ class LearnedIK:
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "parts_"):
-            raise IKLearnError("this LearnedIK model is not fitted yet; call fit() or load() first")
+            raise NotFittedError("this LearnedIK model is not fitted yet; call fit() or load() first")
 
     @property
     def has_gate(self) -> bool:

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from iklearn._validate import as_batch, as_poses
+from iklearn._validate import as_batch
+from iklearn.kinematics.pose import as_poses
 from iklearn.errors import IKLearnError, ShapeError
 from iklearn.kinematics.fk import fk
 from iklearn.kinematics.pose import pose_error
@@ -143,7 +144,7 @@ def fit_crisp(est, X, y, *, labels=None, unreachable=None, times=None, progress=
     for s in sigmas:
         if len(ho) == 0 and len(sigmas) > 1:
             raise IKLearnError("choosing CRiSP's sigma needs held-out rows: give --holdout > 0 or one --sigma")
-        m = CRiSP(model=chain, sigma=s, **kw).fit(T[tr], Q[tr])
+        m = CRiSP(robot=chain, sigma=s, **kw).fit(T[tr], Q[tr])
         row = {"sigma": s}
         if len(ho):
             qh = m.predict(T[ho])
@@ -156,7 +157,7 @@ def fit_crisp(est, X, y, *, labels=None, unreachable=None, times=None, progress=
         if progress is not None:
             progress.update(task, advance=1)
     best = best or grid[0]
-    model = CRiSP(model=chain, sigma=best["sigma"], **kw).fit(T, Q)  # the chosen sigma, on every row
+    model = CRiSP(robot=chain, sigma=best["sigma"], **kw).fit(T, Q)  # the chosen sigma, on every row
     if progress is not None:
         progress.update(task, advance=1)
     summary = {"method": "crisp", "n_train": int(len(tr)), "n_holdout": int(len(ho)), "sigma": best["sigma"],

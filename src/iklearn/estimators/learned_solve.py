@@ -69,7 +69,7 @@ def solve_with_model(model, targets, q0=None, *, refine: bool | None = None, gat
     ``q0`` ((dof,) or (N, dof)) is the start of an lwpr model's tracking (default: the middle of the limits);
     ``solver_options`` go to :class:`~iklearn.solvers.LevenbergMarquardt` (e.g. ``max_iterations``).
     """
-    from iklearn._validate import as_poses
+    from iklearn.kinematics.pose import as_poses
 
     model._check_fitted()
     chain = model.robot
