@@ -15,6 +15,7 @@ motion about mid-range sampled every 10 ms (:func:`babbling_motion`).
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import numpy as np
 
@@ -111,13 +112,15 @@ def training_data(method: str, chain: Chain, *, data=None, n: int | None = None,
     return out
 
 
-def train(method: str, robot: Chain | str | os.PathLike, *, data=None, n: int | None = None,
-          base_link: str | None = None, tip_link: str | None = None, holdout: float = 0.1,
+def train(method: str, robot: Chain | str | os.PathLike, *, data: str | os.PathLike | None = None,
+          n: int | None = None, base_link: str | None = None, tip_link: str | None = None, holdout: float = 0.1,
           params: dict | None = None, seed: int = 0, out: str | os.PathLike | None = None,
-          progress=None) -> LearnedIK:
+          progress: Any = None) -> LearnedIK:
     """Train ``method`` ('ml-ik', 'crisp' or 'lwpr') for ``robot`` (a Chain, built-in name or URDF path) and
     return the fitted :class:`LearnedIK` (written to ``out`` too when given); see the module docstring.
 
+    ``data``: a measured CSV / Parquet file or a dataset directory (or give ``n`` samples to generate);
+    ``progress``: an optional rich Progress (or anything with its ``add_task`` / ``update``).
     ``params``: hyperparameters per part (see :class:`LearnedIK`); ``model.summary_`` holds the held-out
     errors and ``model.summary_['data']`` what was trained on.
     """
