@@ -6,6 +6,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import signal
 import sys
 import time
 from dataclasses import dataclass
@@ -67,6 +68,15 @@ def tiny_report(tmp_path_factory) -> TinyRun:
             record.write_text(json.dumps({"exit_code": code, "seconds": time.perf_counter() - t0}))
         info = json.loads(record.read_text())
     return TinyRun(out, info["exit_code"], info["seconds"])
+
+
+def sigint_default() -> None:
+    """``preexec_fn`` for a child that must see Ctrl-C the way a terminal user's process does.
+
+    A job started in the background of a non-interactive shell (``cmd &``, some CI runners) inherits SIGINT
+    ignored, and the CLI rightly leaves an ignored SIGINT ignored; a test that sends SIGINT must not depend on
+    how the suite itself was started."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 @pytest.fixture

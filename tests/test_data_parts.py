@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import sigint_default
 from iklearn.data.dataset import describe_dataset, generate_dataset, load_dataset
 from iklearn.data.generate import write_dataset
 from iklearn.data.parts import DatasetWarning
@@ -164,7 +165,7 @@ def test_sigint_then_resume_gives_the_same_rows(tmp_path):
             "--n", "6000", "--chunk-size", "200", "--seed", "9", "--quiet"]
     out = tmp_path / "int.parquet"
     proc = subprocess.Popen([*args, "--out", str(out)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                            text=True, preexec_fn=sigint_default)
     try:
         man = tmp_path / "int.parquet.partial" / "_manifest.json"
         deadline = time.monotonic() + 120

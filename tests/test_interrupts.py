@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import sigint_default
 from iklearn.solvers.base import batch_progress, run_in_chunks
 
 ENTRY = "import sys; from iklearn.cli import main; main()"
@@ -35,7 +36,7 @@ def _interrupt_after_start(args: list[str], cwd: Path, marker: str, env: dict[st
     """
     env = {**env, "PYTHONUNBUFFERED": "1", "PYTHONFAULTHANDLER": "1"}
     p = subprocess.Popen([sys.executable, "-c", ENTRY, *args], cwd=cwd, env=env, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
+                         stderr=subprocess.PIPE, text=True, preexec_fn=sigint_default)
     lines: list[str] = []
     seen = threading.Event()
 
@@ -118,7 +119,8 @@ def test_a_cleanup_that_hangs_still_ends_with_130(tmp_path, child_env):
         except KeyboardInterrupt:
             lock.acquire()  # never returns
     """)
-    p = subprocess.Popen([sys.executable, "-c", code], env=child_env, stderr=subprocess.PIPE, text=True)
+    p = subprocess.Popen([sys.executable, "-c", code], env=child_env, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=sigint_default)
     try:
         assert p.stderr.readline().strip() == "ready"
         p.send_signal(signal.SIGINT)
