@@ -8,6 +8,7 @@ The order (lowest first) is the one the README's layout section states.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -114,3 +115,26 @@ def test_omp_wait_policy_is_set_in_one_place():
     setters = [str(p.relative_to(SRC.parent)) for p in sorted(SRC.rglob("*.py"))
                if 'environ.setdefault("OMP_WAIT_POLICY"' in p.read_text(encoding="utf-8")]
     assert setters == ["iklearn/__init__.py"], setters
+
+
+def long_files_without_a_reason(root: Path, limit: int = 350) -> list[str]:
+    """Modules over ``limit`` lines whose opening docstring does not say why (a sentence naming its lines)."""
+    found = []
+    for p in sorted(root.rglob("*.py")):
+        text = p.read_text(encoding="utf-8")
+        if text.count("\n") > limit and not re.search(r"\d+ lines", text[:text.find('"""', 3) + 3]):
+            found.append(f"{p.relative_to(root.parent)} ({text.count(chr(10))} lines)")
+    return found
+
+
+def test_long_files_say_why():
+    """Issue 17: no file over ~350 lines without a reason in its opening comment."""
+    assert long_files_without_a_reason(SRC) == []
+
+
+def test_the_length_check_can_fail(tmp_path):
+    pkg = tmp_path / "iklearn"
+    pkg.mkdir()
+    (pkg / "long.py").write_text('"""A module."""\n' + "x = 1\n" * 400)
+    (pkg / "ok.py").write_text('"""A module of ~400 lines on purpose."""\n' + "x = 1\n" * 400)
+    assert long_files_without_a_reason(pkg) == ["iklearn/long.py (401 lines)"]

@@ -32,6 +32,9 @@ summed over the support (the ``n_support`` largest weights, or all of them).
 Scale: ``approximation='exact'`` keeps the dense ``n x n`` Cholesky factor (8 n^2 bytes: 9.8 GB at n = 35,000);
 ``'nystrom'`` (``n_components`` landmarks) and ``'local'`` (top-k: the ``n_neighbors`` nearest training poses)
 avoid it; ``'auto'`` picks exact up to ``max_exact`` samples and local beyond.
+
+About 350 lines on purpose: fit, the prediction's objective and its gradient, and save/load share one set of
+fitted arrays (the compiled loss kernels are in _kernels.py).
 """
 
 from __future__ import annotations
