@@ -258,7 +258,9 @@ def notes(cfg, d, share, opt_n, thr_val, robust, models) -> list[str]:
         f"{_settings(models['paper24'])}. The paper gives 25 epochs, not how they split over the cycle schedule "
         "(pretrain, confidence, cycles, epochs per phase); its encoder code has 2150 units and each head 8 dense "
         "layers, too large for 2 CPU cores at this data size, so every model here has our widths.",
-        f"Our recipe: {_settings(models['ours24']) if 'ours24' in models else 'not run'}. The lift is computed inside the net (sin/cos of the Euler "
+        (f"Our recipe: {_settings(models['ours24'])}." if "ours24" in models
+         else "Our recipe (not run in this run: it runs with the extensions):")
+        + " The lift is computed inside the net (sin/cos of the Euler "
         "angles, products of the varying DH columns and the position); the skip connection feeds the lifted input "
         "to the confidence head; the learning rate decays (cosine, to lr/50) within each phase. The ablation "
         "table (full size) adds them one at a time.",
