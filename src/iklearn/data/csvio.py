@@ -20,11 +20,9 @@ from iklearn.errors import DataFormatError
 from iklearn.kinematics.pose import POSE_COLUMNS
 
 
-def _read(path: str | os.PathLike, columns: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """``(data (N, len(columns)), file line of each row (N,))``; blank lines are skipped."""
-    p = Path(path)
-    if not p.is_file():
-        raise DataFormatError(f"CSV file not found: {p}")
+def csv_rows(p: Path, columns: Sequence[str]) -> list[tuple[int, list[str]]]:
+    """The non-blank rows of CSV file ``p`` with their file line numbers, header first; an unreadable or
+    empty file raises :class:`DataFormatError` naming the ``columns`` expected."""
     try:
         with open(p, newline="", encoding="utf-8-sig") as f:  # a byte-order mark (Excel) is not part of a name
             reader = csv.reader(f)
@@ -33,6 +31,15 @@ def _read(path: str | os.PathLike, columns: Sequence[str]) -> tuple[np.ndarray, 
         raise DataFormatError(f"cannot read CSV file {p}: {exc}") from None
     if not rows:
         raise DataFormatError(f"{p} is empty; expected a header row with columns {','.join(columns)}")
+    return rows
+
+
+def _read(path: str | os.PathLike, columns: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """``(data (N, len(columns)), file line of each row (N,))``; blank lines are skipped."""
+    p = Path(path)
+    if not p.is_file():
+        raise DataFormatError(f"CSV file not found: {p}")
+    rows = csv_rows(p, columns)
     idx = column_index(p, [h.strip() for h in rows[0][1]], columns)
     out = np.empty((len(rows) - 1, len(columns)))
     lines = np.array([ln for ln, _ in rows[1:]], dtype=np.int64)

@@ -11,7 +11,6 @@ not a number, a repeated column, or a quaternion whose norm is far from 1 (a col
 
 from __future__ import annotations
 
-import csv
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,16 +59,9 @@ def measured_columns(dof: int) -> list[str]:
 
 def _read_csv(p: Path, columns: list[str], optional=("t",)) -> tuple[np.ndarray, np.ndarray]:
     """``(data (N, len(columns)), file line of each row (N,))``; empty cells read as NaN."""
-    from iklearn.data.csvio import column_index
+    from iklearn.data.csvio import column_index, csv_rows
 
-    try:
-        with open(p, newline="", encoding="utf-8-sig") as f:  # a byte-order mark (Excel) is not part of a name
-            reader = csv.reader(f)
-            rows = [(reader.line_num, r) for r in reader if any(c.strip() for c in r)]
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise DataFormatError(f"cannot read CSV file {p}: {exc}") from None
-    if not rows:
-        raise DataFormatError(f"{p} is empty; expected a header row with columns {','.join(columns)}")
+    rows = csv_rows(p, columns)
     header = [h.strip() for h in rows[0][1]]
     idx = column_index(p, header, columns, "measured data needs")
     columns = columns + [c for c in optional if c in header]
