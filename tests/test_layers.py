@@ -20,7 +20,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "iklearn"
 LAYERS = ("base", "robot", "kinematics", "solvers", "data", "calibration", "estimators", "evaluation", "viewer",
           "experiments", "cli")
 #: Top-level modules of the base layer (they import nothing of iklearn but each other).
-BASE = {"errors", "_io", "_validate", "_engine", "_fast_blas"}
+BASE = {"errors", "_io", "_validate", "_engine", "_fast_blas", "_jit"}
 #: The package root is the public facade above every layer (its names load lazily); a lower module may
 #: take only these from it, which it defines itself without importing any layer.
 ROOT_NAMES = {"__version__", "IKLearnError"}

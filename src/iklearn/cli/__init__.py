@@ -69,6 +69,10 @@ def _root(
         from iklearn.cli._output import announce_compilation
 
         announce_compilation()
+    if ctx.invoked_subcommand == "solve":  # a few targets solve interpreted before numba would load (_jit)
+        from iklearn import _jit
+
+        _jit.allow_interpreted()
 
 
 def _exit_now(code: int) -> None:
@@ -133,6 +137,9 @@ def main() -> None:
             rc = app(standalone_mode=False)
         finally:
             stop_announcing()
+            jit = sys.modules.get("iklearn._jit")  # (not imported for --help: it loads numpy)
+            if jit is not None:
+                jit.allow_interpreted(False)  # in-process callers (tests) go on with compiled kernels
     except IKLearnError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)

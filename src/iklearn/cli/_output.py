@@ -166,12 +166,26 @@ def interrupt_message() -> str:
 
 
 _compile_note = None  # the numba listener while a command runs
+_announcing = False
 
 
 def announce_compilation() -> None:
     """Until :func:`stop_announcing`, print one line on stderr the first time numba compiles a kernel (a
-    cache miss: compiled kernels are cached on disk, so later runs start at once)."""
+    cache miss: compiled kernels are cached on disk, so later runs start at once). The listener is registered
+    when a kernel first loads numba (:func:`iklearn._jit.on_load`): a command that needs no kernel never
+    imports numba."""
+    global _announcing
+    from iklearn import _jit
+
+    if not _announcing:
+        _announcing = True
+        _jit.on_load(_listen)
+
+
+def _listen() -> None:
     global _compile_note
+    if not _announcing or _compile_note is not None:
+        return
     from numba.core import event
 
     class _Note(event.Listener):
@@ -187,14 +201,14 @@ def announce_compilation() -> None:
         def on_end(self, ev) -> None:
             pass
 
-    if _compile_note is None:
-        _compile_note = _Note()
-        event.register("numba:compile", _compile_note)
+    _compile_note = _Note()
+    event.register("numba:compile", _compile_note)
 
 
 def stop_announcing() -> None:
     """Remove the listener of :func:`announce_compilation` (a no-op when there is none)."""
-    global _compile_note
+    global _compile_note, _announcing
+    _announcing = False  # a listener still waiting for numba to load will not register
     if _compile_note is not None:
         from numba.core import event
 

@@ -7,11 +7,8 @@ and write into caller-provided buffers, so the solvers can run them in tight loo
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
 
-from iklearn._fast_blas import preload_cython_blas
-
-preload_cython_blas()  # before numba's target starts: it would import all of scipy.linalg (see _fast_blas)
+from iklearn._jit import njit, prange
 
 REVOLUTE = 0
 

@@ -29,8 +29,8 @@ Joints with ``lower == upper`` are locked: they never move.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange, uint64
 
+from iklearn._jit import njit, prange, uint64
 from iklearn.kinematics._kernels import fk_frames, jacobian_from_frames
 from iklearn.solvers._prep_kernel import uniform as _uniform
 from iklearn.solvers._task_kernel import _done, _task_error, _task_jacobian

@@ -10,8 +10,8 @@ which raises the proper error message. Random numbers come from splitmix64, one 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, uint64
 
+from iklearn._jit import njit, uint64
 from iklearn.kinematics._kernels import quat_to_matrix
 
 

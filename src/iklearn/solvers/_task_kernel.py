@@ -10,7 +10,9 @@ that axis costs nothing (drills, suction cups, welding torches).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from iklearn._jit import njit
+
 
 @njit(cache=True)
 def _log_rot_err(Tt, T, e):

@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 
+from iklearn import _jit
 from iklearn._validate import check_seed
 from iklearn.errors import IKLearnError
 from iklearn.robot.chain import Chain
@@ -18,6 +19,18 @@ from iklearn.solvers.result import IKResult
 
 #: Below this many targets a batch is solved serially (thread start-up would cost more than it saves).
 SERIAL_BELOW = 16
+#: iterations a target gets in interpreted kernels (about 1 ms each on a 7-joint arm) before it is handed to the
+#: compiled ones (see :mod:`iklearn._jit`): most reachable targets take 5-50
+INTERPRETED_ITERATIONS = 300
+
+
+def _n_targets(targets) -> int:
+    """How many targets ``targets`` holds (its first axis; 1 for one ``(7,)`` / ``(4, 4)`` target)."""
+    try:
+        shape = np.shape(targets)
+    except ValueError:  # ragged: the general path says what is wrong
+        return -1
+    return 1 if shape in ((7,), (4, 4)) or not shape else int(shape[0])
 
 
 class LevenbergMarquardt(IKSolver):
@@ -199,8 +212,11 @@ class LevenbergMarquardt(IKSolver):
         depends on ``seed`` only (or on ``restart_seed`` when given): the same call gives the same answer
         every time, and target ``i`` of a batch gets exactly the answer of a single call with seed ``q0[i]``.
         """
-        fast = self._fast_inputs(targets, q0)
-        T, Q0 = fast if fast is not None else self._prepare(targets, q0)
+        # a one-shot CLI call of a few targets runs its kernels interpreted rather than wait ~1.5 s for numba
+        interp = self.time_budget is None and _jit.small_call(_n_targets(targets))
+        with _jit.interpreted(interp):
+            fast = self._fast_inputs(targets, q0)
+            T, Q0 = fast if fast is not None else self._prepare(targets, q0)
         N = T.shape[0]
         n = self.chain.dof
         q = np.empty((N, n))
@@ -210,6 +226,19 @@ class LevenbergMarquardt(IKSolver):
         iters = np.zeros(N, np.int64)
         stream = self._stream if restart_seed is None else stream_seed(restart_seed, 1)
         seeds = np.full(N, stream, dtype=np.uint64)
+        if interp:
+            with _jit.interpreted():
+                self._batch(T, Q0, min(self.max_iterations, INTERPRETED_ITERATIONS), seeds, q, succ, perr,
+                            rerr, iters)
+            # max_iterations only ends the loop, so what was solved is the compiled answer; the rest start over
+            # compiled with the whole budget (a target's answer does not depend on the others in its batch)
+            todo = np.flatnonzero(~succ)
+            if todo.size:
+                r = [np.empty((todo.size, n)), np.zeros(todo.size, bool), np.empty(todo.size),
+                     np.empty(todo.size), np.zeros(todo.size, np.int64)]
+                self._batch(T[todo], np.ascontiguousarray(Q0[todo]), self.max_iterations, seeds[todo], *r)
+                q[todo], succ[todo], perr[todo], rerr[todo], iters[todo] = r
+            return IKResult(q, succ, perr, rerr, iters)
         if self.time_budget is None:
             self._batch(T, Q0, self.max_iterations, seeds, q, succ, perr, rerr, iters)
             return IKResult(q, succ, perr, rerr, iters)

@@ -14,8 +14,8 @@ curves) and checks on a subset that both optimisers reach the same poses.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
 
+from iklearn._jit import njit, prange
 from iklearn.kinematics._kernels import fk_frames, jacobian_from_frames
 
 

@@ -19,9 +19,9 @@ import copy
 
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve, solve_triangular
-from numba import njit
 from scipy.spatial import cKDTree
 
+from iklearn._jit import njit
 from iklearn.errors import IKLearnError
 from iklearn.estimators.crisp._batch import local_moments
 from iklearn.kinematics._kernels import fk_frames, jacobian_from_frames

@@ -22,8 +22,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
+from iklearn._jit import njit
 from iklearn.estimators.gp_ik.gp import gp_add, gp_predict_one
 from iklearn.estimators.gp_ik.sensitivity import sensitivity_one
 from iklearn.kinematics._kernels import fk_frames, jacobian_from_frames

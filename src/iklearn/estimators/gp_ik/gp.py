@@ -25,8 +25,8 @@ import os
 from pathlib import Path
 
 import numpy as np
-from numba import njit
 
+from iklearn._jit import njit
 from iklearn.errors import NotFittedError
 from iklearn.estimators._io import load_model, save_model
 from iklearn.robot.chain import Chain

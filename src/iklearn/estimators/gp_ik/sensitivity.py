@@ -19,8 +19,8 @@ Every term comes from the singular values, so it is finite at exact singularitie
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from iklearn._jit import njit
 from iklearn.kinematics import jacobian, joint_limit_distance, manipulability
 
 DEFAULT_WEIGHTS: dict[str, float] = {"condition": 0.35, "manipulability": 0.15, "isotropy": 0.25, "limits": 0.25}

@@ -16,7 +16,8 @@ loop; split apart, one algorithm (and its numba cache) would be spread over file
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from iklearn._jit import njit
 
 # scalar fields S[o, k, :]
 S_BETA0, S_SUM_E2, S_SSP, S_TRUST, S_NREG = 0, 1, 2, 3, 4
