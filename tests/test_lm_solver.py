@@ -182,3 +182,34 @@ def test_serial_and_parallel_batches_agree():
     big = LevenbergMarquardt(c, seed=1).solve(T, q0)  # parallel kernel
     small = LevenbergMarquardt(c, seed=1).solve(T[:5], q0[:5])  # serial kernel
     assert np.array_equal(big.q[:5], small.q) and np.array_equal(big.iterations[:5], small.iterations)
+
+
+@pytest.mark.parametrize("name, kwargs, over", [
+    ("arm5", {}, True),  # 5 joints, 6-D targets, full column rank
+    ("arm4", {}, True),
+    ("planar5", {}, False),  # 5 joints but a rank-3 Jacobian: redundant in the plane
+    ("ur5", {}, False),  # square
+    ("panda", {}, False),  # redundant
+    ("arm5", {"position_only": True}, False),  # 5 joints, 3 rows
+    ("arm5", {"free_axis": "z"}, False),  # 5 joints, 5 rows
+])
+def test_overdetermined_tasks_get_their_own_stall_and_damping(name, kwargs, over):
+    from iklearn.solvers._lm_kernel import (LAM_DOWN, LAM_DOWN_OVERDETERMINED, STEP_STALL,
+                                            STEP_STALL_OVERDETERMINED)
+
+    opts = LevenbergMarquardt(load_robot(name), **kwargs)._options()
+    assert opts[-2:] == ((STEP_STALL_OVERDETERMINED, LAM_DOWN_OVERDETERMINED) if over else (STEP_STALL, LAM_DOWN))
+
+
+def test_overdetermined_settings_change_the_iterates_and_still_solve():
+    """The over-determined options are what the kernel uses (switching them back changes the iterations)."""
+    robot = load_robot("arm5")
+    rng = np.random.default_rng(4)
+    T = fk(robot, rng.uniform(robot.finite_lower, robot.finite_upper, (200, robot.dof)))
+    s = LevenbergMarquardt(robot)
+    r = s.solve(T)
+    assert r.success.all()
+    s._opts = s._options()[:3] + (0.8, 0.3)
+    r2 = s.solve(T)
+    assert r2.success.all()
+    assert not np.array_equal(r.iterations, r2.iterations)

@@ -7,7 +7,8 @@ as before) on its first call, so importing iklearn's modules never loads numba.
 
 Inside :func:`interpreted` (entered by the LM solver for a call of a few targets when the CLI allowed it with
 :func:`allow_interpreted`), kernels run as the plain Python functions they are written as: numba code is
-Python, and one target solves in 5-80 ms that way, before numba would have loaded. The operations are the
+Python, and one target solves in 5-80 ms that way, before numba would have loaded. Once numba is loaded,
+kernels are compiled code for good (the names in iklearn's modules are rebound to the dispatchers). The operations are the
 same IEEE ones (numba compiles without fast-math), so the answers are the compiled ones (tests/test_jit.py
 compares them to the last bit on several arms); the solver hands anything not solved within a few hundred
 interpreted iterations to the compiled kernels, which then start from scratch.
@@ -39,6 +40,7 @@ _on_load: list[Callable[[], None]] = []
 _modules: set[str] = set()  # modules that decorate kernels with njit from here
 _lock = threading.RLock()
 _local = threading.local()  # .depth: nesting of interpreted() in this thread
+_active = 0  # interpreted() blocks open in all threads
 _allowed = False
 _interpreted_s = 0.0  # seconds spent in interpreted kernels in this process
 #: a process spends at most this long in interpreted kernels; later calls compile (a long loop of small calls
@@ -72,9 +74,13 @@ class Kernel:
         return d
 
     def __call__(self, *args: Any) -> Any:
-        if getattr(_local, "depth", 0):
+        # _active first: a module global is ~20 ns, the thread-local look-up ~0.7 us when unset
+        if _active and getattr(_local, "depth", 0):
             return self.py_func(*args)
-        return (self._dispatcher or self.dispatcher())(*args)
+        d = self._dispatcher
+        if d is None:
+            d = self.dispatcher()
+        return d(*args)
 
     def __getattr__(self, name: str) -> Any:  # targetoptions, signatures, ...: the dispatcher's
         if name.startswith("__"):
@@ -86,8 +92,11 @@ class Kernel:
 
 
 def njit(*args: Any, **options: Any) -> Any:
-    """``numba.njit`` with the same options, deferred: ``@njit`` or ``@njit(cache=True, parallel=True)``."""
-    def wrap(func: Callable[..., Any]) -> Kernel:
+    """``numba.njit`` with the same options, deferred: ``@njit`` or ``@njit(cache=True, parallel=True)``
+    (once numba is loaded, the real dispatcher at once)."""
+    def wrap(func: Callable[..., Any]) -> Any:
+        if _numba is not None:
+            return _numba.njit(**options)(func)
         _modules.add(func.__module__)
         return Kernel(func, options)
 
@@ -96,10 +105,15 @@ def njit(*args: Any, **options: Any) -> Any:
     return wrap
 
 
+_PRANGE, _UINT64 = prange, uint64  # the stand-ins, to recognise them in the kernel modules
+
+
 def load_numba() -> Any:
     """Import numba (once): first SciPy's BLAS shortcut, then the ``typeof`` rule for kernels, numba's
-    ``prange`` / ``uint64`` in the kernel modules, and the callbacks of :func:`on_load`."""
-    global _numba
+    ``prange`` / ``uint64`` in the kernel modules, every iklearn module's kernels rebound to their dispatchers
+    (a call then skips the :class:`Kernel` wrapper, ~0.4 us; :func:`interpreted` has no effect from here on),
+    and the callbacks of :func:`on_load`."""
+    global _numba, prange, uint64
     if _numba is not None:
         return _numba
     with _lock:
@@ -112,18 +126,26 @@ def load_numba() -> Any:
         from numba.extending import typeof_impl
 
         @typeof_impl.register(Kernel)
-        def _typeof_kernel(val: Kernel, c: Any) -> Any:  # a kernel in another kernel's globals
+        def _typeof_kernel(val: Kernel, c: Any) -> Any:  # a kernel held somewhere numba looks
             return typeof_impl(val.dispatcher(), c)
 
         for name in list(_modules):
             mod = sys.modules.get(name)
             if mod is None:
                 continue
-            if mod.__dict__.get("prange") is prange:
+            if mod.__dict__.get("prange") is _PRANGE:
                 mod.prange = numba.prange  # type: ignore[attr-defined]
-            if mod.__dict__.get("uint64") is uint64:
+            if mod.__dict__.get("uint64") is _UINT64:
                 mod.uint64 = numba.uint64  # type: ignore[attr-defined]
+        prange, uint64 = numba.prange, numba.uint64  # for kernel modules imported from now on
         _numba = numba
+        for name, mod in list(sys.modules.items()):
+            if mod is None or not (name == "iklearn" or name.startswith("iklearn.")):
+                continue
+            d = vars(mod)
+            for key, value in list(d.items()):
+                if isinstance(value, Kernel):
+                    d[key] = value.dispatcher()
         callbacks = list(_on_load)
         _on_load.clear()
     for fn in callbacks:
@@ -160,10 +182,12 @@ def small_call(n_targets: int) -> bool:
 @contextlib.contextmanager
 def interpreted(active: bool = True) -> Iterator[None]:
     """Run kernels called in this block (in this thread) as plain Python; a no-op when not ``active``."""
-    global _interpreted_s
+    global _interpreted_s, _active
     if not active:
         yield
         return
+    with _lock:
+        _active += 1
     _local.depth = getattr(_local, "depth", 0) + 1
     t0 = time.perf_counter()
     try:
@@ -171,4 +195,6 @@ def interpreted(active: bool = True) -> Iterator[None]:
             yield
     finally:
         _local.depth -= 1
-        _interpreted_s += time.perf_counter() - t0
+        with _lock:
+            _active -= 1
+            _interpreted_s += time.perf_counter() - t0

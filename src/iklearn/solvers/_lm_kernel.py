@@ -4,23 +4,24 @@ Error: the task's e (:mod:`iklearn.solvers._task_kernel`; by default [p_target -
        the world frame, m and rad), weighted by w (6,), with its Jacobian J.
 Step:  (J^T W J + lambda I + mu W_l) dq = J^T W e + mu W_l (q_mid - q), q <- clip(q + dq, lower, upper);
        a step that does not reduce the weighted error is rejected and lambda grows (x10); an accepted one
-       shrinks it (x0.3). mu = mid_weight * min(E, 1) pulls joints towards mid-range and fades to zero
-       with the error E, so it biases nothing at convergence; it acts on even-numbered tries only, as the
-       pull keeps some tries out of the basin of a solution near a limit (Unitree Z1: 7 of 20,000 random
-       targets failed with the pull on every try, none with it on alternate tries; mean iterations 46 -> 37).
+       shrinks it (x0.3; x0.1 when the arm has fewer free joints than the task has rows, see LAM_DOWN).
+       mu = mid_weight * min(E, 1) pulls joints towards mid-range and fades to zero with the error E, so it
+       biases nothing at convergence; it acts on even-numbered tries only, as the pull keeps some tries out of
+       the basin of a solution near a limit (Unitree Z1: 7 of 20,000 random targets failed with the pull on
+       every try, none with it on alternate tries; mean iterations 46 -> 37).
 Joints on a limit that the step pushes outwards are frozen and the step re-solved without them (active
 set); revolute joints whose range spans 2 pi wrap instead of clamping.
-A try restarts from a random configuration inside the limits (uniform, or around the seed when
-``nearest``) after ``iters_per_try`` iterations, when lambda blows up, or when it stalls (the error did
-not halve over ``stall_window`` iterations, or an accepted step cut it by less than a fifth while it is still
-above 1e-4: a try at a local minimum or pinned on a limit, the common way a try fails on 5-DOF arms whose
-6-D targets leave local minima of nonzero error, no longer runs a second window there; 3,000 random targets:
-mean iterations SO-100 23.0 -> 19.2, arm5 21.9 -> 18.5, Unitree Z1 36.4 -> 32.7, Panda 23.2 -> 22.2, UR5 and
-iiwa14 unchanged, all solved). Every fourth try starts within 10 % of each joint range of the
-best configuration so far instead: a try that stalled close to a solution by a joint limit gets a second
-chance (3,000 random targets, default settings: failures PUMA 560 8 -> 3, Unitree Z1 2 -> 1; mean iterations
-Z1 30 -> 27.5, PUMA 41 -> 39, the other arms within +-1). The normal equations are rebuilt only when q moved
-(a rejected step changes lambda alone).
+A try restarts from a random configuration inside the limits (uniform, or around the seed when ``nearest``)
+after ``iters_per_try`` iterations, when lambda blows up, or when it stalls (the error did not halve over
+``stall_window`` iterations, or an accepted step cut it by less than a fifth (a half on such over-determined
+tasks) while it is still above 1e-4: a try at a local minimum or pinned on a limit, the common way a try fails
+on 5-DOF arms whose 6-D targets leave local minima of nonzero error, no longer runs a second window there;
+3,000 random targets: mean iterations SO-100 23.0 -> 19.2, arm5 21.9 -> 18.5, Unitree Z1 36.4 -> 32.7, Panda
+23.2 -> 22.2, UR5 and iiwa14 unchanged, all solved). Every fourth try starts within 10 % of each joint range
+of the best configuration so far instead: a try that stalled close to a solution by a joint limit gets a
+second chance (3,000 random targets, default settings: failures PUMA 560 8 -> 3, Unitree Z1 2 -> 1; mean
+iterations Z1 30 -> 27.5, PUMA 41 -> 39, the other arms within +-1). The normal equations are rebuilt only
+when q moved (a rejected step changes lambda alone).
 Random numbers come from a splitmix64 stream seeded per call, so batched and single calls agree bit for
 bit, whatever the thread count.
 Joints with ``lower == upper`` are locked: they never move.
@@ -39,10 +40,19 @@ from iklearn.solvers._task_kernel import _done, _task_error, _task_jacobian
 # Panda / iiwa14 / arm5 targets: 0.1 needs 20-25 % fewer iterations on average than 1e-3 (large first steps
 # from a random start overshoot, get rejected, and cost a full FK each).
 LAM0 = 0.1
-# An accepted step that leaves more than STEP_STALL of the error, with the error still above STEP_STALL_E
-# (weighted, m^2 and rad^2), ends the try (see the module notes). Converging tries cut the error by far more
-# per step; tries that crawl along a valley close to a solution (seen on the Z1) are below the floor.
-STEP_STALL = 0.8
+# An accepted step that leaves more than ``step_stall`` of the error, with the error still above STEP_STALL_E
+# (weighted, m^2 and rad^2), ends the try (see the module notes); an accepted step multiplies lambda by
+# ``lam_down``. Both come from the caller: STEP_STALL / LAM_DOWN when the arm has at least as many free joints
+# as the task has weighted rows, the *_OVERDETERMINED values when it has fewer (a 5-DOF arm on 6-D targets).
+# There J^T W J is full rank, so small damping (Gauss-Newton steps) is safe, and a try in a local minimum of
+# nonzero error is the usual failure, which a stricter crawl test ends sooner; with redundant joints J^T W J is
+# singular, lambda sizes the null-space part of the step, and both changes cost iterations. Mean iterations,
+# 3,000 random targets (bench_ik's solver), chosen on seed 0, seed 1 shown: SO-100 17.8 -> 15.1, arm5 18.5 ->
+# 15.8, arm4 10.8 -> 9.1 (the same values on 6- and 7-DOF arms: Panda 20.0 -> 23.4, UR5 13.7 -> 17.2, snake24
+# 7.8 -> 11.0). Converging tries cut the error by far more per step; tries that crawl along a valley close to a
+# solution (seen on the Z1) are below the floor.
+STEP_STALL, LAM_DOWN = 0.8, 0.3
+STEP_STALL_OVERDETERMINED, LAM_DOWN_OVERDETERMINED = 0.5, 0.1
 STEP_STALL_E = 1e-4
 
 
@@ -96,7 +106,8 @@ def _randomise(q, q0, lower, upper, slo, span, state, nearest, tries):
 @njit(cache=True)
 def lm_solve_one(
     Tt, q0, types, fixed, axes, tip, lower, upper, slo, shi, w, tol_p, tol_r,
-    max_iters, iters_per_try, nearest, seed, q_out, stall_window, stall_ratio, mid_weight, task,
+    max_iters, iters_per_try, nearest, seed, q_out, stall_window, stall_ratio, mid_weight, step_stall, lam_down,
+    task,
 ):
     """Solve one target Tt (4x4) from q0 (n,). Writes the best q into q_out.
 
@@ -231,7 +242,7 @@ def lm_solve_one(
             En, pen, ren = _task_error(Tt, Tn, en, w, task)
             if En < E:
                 accepted = True
-                crawl = En > STEP_STALL * E and En > STEP_STALL_E
+                crawl = En > step_stall * E and En > STEP_STALL_E
                 q, qn = qn, q
                 e, en = en, e
                 T, Tn = Tn, T
@@ -240,7 +251,7 @@ def lm_solve_one(
                 E = En
                 pe = pen
                 re = ren
-                lam = max(lam * 0.3, 1e-12)
+                lam = max(lam * lam_down, 1e-12)
                 fresh = True
                 if E < best_E:
                     best_E = E
@@ -280,13 +291,14 @@ def lm_solve_one(
 def lm_solve_batch(
     Tts, Q0, types, fixed, axes, tip, lower, upper, slo, shi, w, tol_p, tol_r,
     max_iters, iters_per_try, nearest, seeds, Q_out, succ, perr, rerr, iters, stall_window, stall_ratio, mid_weight,
-    task,
+    step_stall, lam_down, task,
 ):
     """Solve every target of Tts (N,4,4) from Q0 (N,n) in parallel; outputs are (N,...) buffers."""
     for b in prange(Tts.shape[0]):
         s, pe, re, it = lm_solve_one(
             Tts[b], Q0[b], types, fixed, axes, tip, lower, upper, slo, shi, w, tol_p, tol_r,
-            max_iters, iters_per_try, nearest, seeds[b], Q_out[b], stall_window, stall_ratio, mid_weight, task,
+            max_iters, iters_per_try, nearest, seeds[b], Q_out[b], stall_window, stall_ratio, mid_weight,
+            step_stall, lam_down, task,
         )
         succ[b] = s
         perr[b] = pe
@@ -298,13 +310,14 @@ def lm_solve_batch(
 def lm_solve_batch_serial(
     Tts, Q0, types, fixed, axes, tip, lower, upper, slo, shi, w, tol_p, tol_r,
     max_iters, iters_per_try, nearest, seeds, Q_out, succ, perr, rerr, iters, stall_window, stall_ratio, mid_weight,
-    task,
+    step_stall, lam_down, task,
 ):
     """Serial :func:`lm_solve_batch`: small batches pay no thread start-up."""
     for b in range(Tts.shape[0]):
         s, pe, re, it = lm_solve_one(
             Tts[b], Q0[b], types, fixed, axes, tip, lower, upper, slo, shi, w, tol_p, tol_r,
-            max_iters, iters_per_try, nearest, seeds[b], Q_out[b], stall_window, stall_ratio, mid_weight, task,
+            max_iters, iters_per_try, nearest, seeds[b], Q_out[b], stall_window, stall_ratio, mid_weight,
+            step_stall, lam_down, task,
         )
         succ[b] = s
         perr[b] = pe

@@ -9,9 +9,11 @@ import numpy as np
 from iklearn import _jit
 from iklearn._validate import check_seed
 from iklearn.errors import IKLearnError
+from iklearn.kinematics import jacobian
 from iklearn.robot.chain import Chain
 from iklearn.solvers import _prep_kernel as P
-from iklearn.solvers._lm_kernel import lm_solve_batch, lm_solve_batch_serial
+from iklearn.solvers._lm_kernel import (LAM_DOWN, LAM_DOWN_OVERDETERMINED, STEP_STALL,
+                                        STEP_STALL_OVERDETERMINED, lm_solve_batch, lm_solve_batch_serial)
 from iklearn.solvers._task_kernel import make_task
 from iklearn.solvers.base import IKSolver, prepare, run_in_chunks, stream_seed
 from iklearn.solvers.options import as_free_axis, as_tolerances, as_weights
@@ -142,13 +144,13 @@ class LevenbergMarquardt(IKSolver):
         self.stall_window = int(stall_window)
         self.stall_ratio = float(stall_ratio)
         self.mid_weight = float(mid_weight)
-        self._opts = (self.stall_window, self.stall_ratio, self.mid_weight)
         self.weights = None if weights is None else as_weights(weights)
         self.tolerances = None if tolerances is None else as_tolerances(tolerances)
         self.free_axis = None if free_axis is None else "xyz"[as_free_axis(free_axis)]
         if self.weights is not None and position_only:
             raise IKLearnError("give either weights or position_only (weights [1, 1, 1, 0, 0, 0] is position-only)")
-        if self.weights is None and self.tolerances is None and self.free_axis is None:
+        self._local = not (self.weights is None and self.tolerances is None and self.free_axis is None)
+        if not self._local:
             self._w = np.array([1.0, 1.0, 1.0] + [0.0 if position_only else float(rotation_weight)] * 3)
             self._task = make_task()
         else:  # a task in the target frame
@@ -162,9 +164,30 @@ class LevenbergMarquardt(IKSolver):
         c = chain
         self._args = (c.joint_types, c.fixed, c.axes, c.tip, np.ascontiguousarray(c.lower),
                       np.ascontiguousarray(c.upper), c.finite_lower, c.finite_upper, self._w)
+        self._opts: tuple | None = None  # the kernel's options, on first use (see _options)
         # every call draws its restarts (and random initial seeds) from the same stream: the same input and
         # seed give the same answer, call after call (the +1 keeps the figures of the former first call)
         self._stream = stream_seed(self.seed, 1)
+
+    def _options(self) -> tuple:
+        """The kernel's options: the stall test and the damping decrease depend on whether the task is
+        over-determined, i.e. the arm has fewer free joints than the task has weighted rows and its Jacobian
+        has full column rank there (a 5-DOF arm on 6-D targets, not a planar 5-joint arm whose 6-D Jacobian has
+        rank 3); see the constants of :mod:`iklearn.solvers._lm_kernel`. Computed on first use (a Jacobian)."""
+        if self._opts is None:
+            c = self.chain
+            free = c.lower < c.upper
+            rows = self._w != 0
+            over = False
+            if 0 < free.sum() < rows.sum():
+                Q = np.random.default_rng(0).uniform(c.finite_lower, c.finite_upper, (3, c.dof))
+                J = jacobian(c, Q, "tip" if self._local else "world")[:, rows][:, :, free]
+                J = J * np.sqrt(self._w[rows])[None, :, None]
+                over = max(int(np.linalg.matrix_rank(j)) for j in J) == int(free.sum())
+            self._opts = (self.stall_window, self.stall_ratio, self.mid_weight,
+                          STEP_STALL_OVERDETERMINED if over else STEP_STALL,
+                          LAM_DOWN_OVERDETERMINED if over else LAM_DOWN)
+        return self._opts
 
     def _fast_inputs(self, targets, q0) -> tuple[np.ndarray, np.ndarray] | None:
         """Targets ``(N, 4, 4)`` and seeds ``(N, dof)`` checked and converted by numba (a few us), or None
@@ -217,6 +240,7 @@ class LevenbergMarquardt(IKSolver):
         with _jit.interpreted(interp):
             fast = self._fast_inputs(targets, q0)
             T, Q0 = fast if fast is not None else self._prepare(targets, q0)
+            self._options()
         N = T.shape[0]
         n = self.chain.dof
         q = np.empty((N, n))
@@ -276,7 +300,7 @@ class LevenbergMarquardt(IKSolver):
             kernel = lm_solve_batch_serial if hi - lo < SERIAL_BELOW else lm_solve_batch
             kernel(T[lo:hi], Q0[lo:hi], *self._args, self.tol_position, self._tol_r, max_iterations,
                    self.iterations_per_try, self.nearest, seeds[lo:hi], q[lo:hi], succ[lo:hi], perr[lo:hi],
-                   rerr[lo:hi], iters[lo:hi], *self._opts, self._task)
+                   rerr[lo:hi], iters[lo:hi], *self._options(), self._task)
 
         if T.shape[0] < SERIAL_BELOW:  # a few targets: one call, no slicing overhead (~15 us)
             step(0, T.shape[0])

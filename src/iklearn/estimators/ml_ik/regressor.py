@@ -227,8 +227,10 @@ class ClusteredMLPRegressor:
         q = qs[best, np.arange(T.shape[0])]
         if refine_iterations > 0 and q.shape[0]:
             w = 0.0 if self.features.startswith("xyz_yaw") else 1.0
+            # one try from the prediction: no early restart from a random start (stall_window=0)
             lm = LevenbergMarquardt(self.robot, max_iterations=int(refine_iterations),
-                                    iterations_per_try=int(refine_iterations), rotation_weight=max(w, 1e-3))
+                                    iterations_per_try=int(refine_iterations), rotation_weight=max(w, 1e-3),
+                                    stall_window=0)
             r = lm.solve(T, q0=q)
             q = r.q
         return q[0] if single else q
