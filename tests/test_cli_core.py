@@ -91,3 +91,11 @@ def test_solve_analytic_ur5_and_refusal_on_other_arm(cli, tmp_path):
                              "--out", str(tmp_path / "s2.csv"), "--method", "analytic")
     assert code == 2 and "no UR DH table" in err and "Traceback" not in err
     assert not (tmp_path / "s2.csv").exists()
+
+
+def test_reproduce_resume_is_refused_where_there_are_no_checkpoints(cli, tmp_path):
+    code, _, err = cli("reproduce", "gp-ik", "--tiny", "--resume", "--out", str(tmp_path / "g"))
+    assert code == 2 and "gp-ik keeps no checkpoints" in err and "Traceback" not in err
+    code, _, err = cli("reproduce", "jacobian-net", "--tiny", "--resume", "--seeds", "0-1", "--out",
+                       str(tmp_path / "j"))
+    assert code == 2 and "--resume continues one seed" in err

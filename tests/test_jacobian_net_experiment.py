@@ -81,3 +81,28 @@ def test_paper_protocol_only(tmp_path):
     speed = next(t for t in res.tables if t.title.startswith("Inference"))
     assert [r[0] for r in speed.rows][:1] == ["paper settings, 24 features"] and len(speed.rows) == 3
     assert not (tmp_path / "resolved_rate.json").exists() and (tmp_path / "workspace.json").is_file()
+
+
+def test_resume_reuses_the_checkpointed_models_and_gives_the_same_tables(tiny, tmp_path):
+    """A rerun with resume=True trains nothing that a checkpoint with the same key holds; without resume (or
+    with a changed key) it trains again."""
+    import shutil
+
+    from iklearn.experiments import jacobian_net as exp
+
+    res, out = tiny
+    names = {p.stem for p in (out / "checkpoints").glob("*.npz")}
+    assert {"paper24", "paper96", "ours24", "world24"} <= names
+    again = tmp_path / "again"
+    shutil.copytree(out, again)
+    (again / "checkpoints" / "world24.npz").unlink()  # as if interrupted while training world24
+    res2 = exp.run(again, size="tiny", seed=0, resume=True)
+    note = next(n for n in res2.notes if n.startswith("Resumed:"))
+    assert "paper24" in note and "ours24" in note and "world24" not in note
+    timing = ("ms", "us", "s")
+    for a, b in zip(res.claims, res2.claims):
+        assert a.id == b.id
+        if a.unit not in timing and "world" not in a.id and "resolved" not in a.id:
+            assert a.value == b.value or (a.value != a.value and b.value != b.value), a.id
+    res3 = exp.run(tmp_path / "fresh", size="tiny", seed=0)  # no resume: nothing reused
+    assert not any(n.startswith("Resumed:") for n in res3.notes)

@@ -100,19 +100,32 @@ def _make_command(name: str, modpath: str):
         engine: str = typer.Option("local", "--engine", help=ENGINE_HELP),
         address: Optional[str] = typer.Option(None, "--address", help=ADDRESS_HELP),
         cpus_per_task: int = typer.Option(1, "--cpus-per-task", help="CPUs each Ray task reserves"),
+        resume: bool = typer.Option(False, "--resume", help="continue an interrupted run in --out from its "
+                                    "checkpoints (experiments that keep them: jacobian-net)"),
     ) -> None:
+        import inspect
+
         from iklearn._engine import check_engine
         from iklearn.cli._output import progress as make_progress
+        from iklearn.cli._output import set_interrupt_note
+        from iklearn.errors import IKLearnError
         from iklearn.evaluation.report import prepare_out_dir
 
         one, many = _seeds_option(seeds, seed)
         check_engine(engine, address)
         size = _size(quick, full, tiny)
         out_dir = prepare_out_dir(out)
+        mod = importlib.import_module(modpath)
+        if resume and "resume" not in inspect.signature(mod.run).parameters:
+            raise IKLearnError(f"--resume: {name} keeps no checkpoints; run it again without --resume")
+        if resume and (many is not None or engine != "local"):
+            raise IKLearnError("--resume continues one seed in this process: drop --seeds / --engine ray")
         if many is None and engine == "local":
-            mod = importlib.import_module(modpath)
+            kw = {"resume": True} if resume else {}
+            if "resume" in inspect.signature(mod.run).parameters:
+                set_interrupt_note(f"checkpoints are kept in {out_dir}; add --resume to continue")
             with make_progress() as progress:
-                res = mod.run(out=out_dir, size=size, seed=one, progress=progress)
+                res = mod.run(out=out_dir, size=size, seed=one, progress=progress, **kw)
         else:  # each seed in out/seed-<s>/, the combined claims in out/result.json
             from iklearn.experiments.runner import run_all
 
@@ -120,8 +133,6 @@ def _make_command(name: str, modpath: str):
                 rec = run_all(out_dir, size=size, only=[name], progress=progress, seeds=many or [one], engine=engine,
                               address=address, cpus_per_task=cpus_per_task, flat=True)[0]
             if rec.result is None:
-                from iklearn.errors import IKLearnError
-
                 raise IKLearnError(f"{name} failed: {rec.error} (see {out_dir}/error.json)")
             res = rec.result
         print_result(res)

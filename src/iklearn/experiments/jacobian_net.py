@@ -18,6 +18,7 @@ import numpy as np
 
 from iklearn.data import random_manipulators as rm
 from iklearn.estimators.jacobian_net import JacobianNet
+from iklearn.evaluation.checkpoint import Checkpoints
 from iklearn.evaluation.record import ExperimentResult, Progress, Size, Table, Timer, save_json
 from iklearn.experiments import jacobian_net_report as report
 from iklearn.experiments import jacobian_net_uses as uses
@@ -113,7 +114,7 @@ def _evaluate(m, conf_te, jac_te) -> dict:
 
 def run(out: Path, size: Size = "quick", seed: int = 0, progress: Progress | None = None,
         compare_optimisers: bool | None = None, ablation: bool | None = None,
-        extensions: bool = True, baselines: bool = True) -> ExperimentResult:
+        extensions: bool = True, baselines: bool = True, resume: bool = False) -> ExperimentResult:
     """Tables VI and VII on the paper's protocol, then our extensions, inference speed, input robustness, uses.
 
     ``extensions=False``: the paper protocol only (the paper-settings models on 24 and 96 features, the
@@ -127,24 +128,39 @@ def run(out: Path, size: Size = "quick", seed: int = 0, progress: Progress | Non
     res = ExperimentResult(name=NAME, title=TITLE, size=size, seed=seed)
     d = make_data(cfg, seed, extensions)
     models, ev, curves = {}, {}, {}
+    # every trained model is checkpointed as it is done (out/checkpoints): resume=True reuses those whose
+    # key (size, seed, data sizes, hyperparameters) matches, so a full-size run can finish over several sittings
+    ck = Checkpoints(out / "checkpoints", reuse=resume)
+
+    def history(m) -> dict:
+        h = m.history_
+        return {"history": dict(phase=h.phase, train_loss=h.train_loss, val_loss=h.val_loss)}
+
     for name in cfg["models"] if extensions else ("paper24", "paper96"):
         recipe, cs, es = MODELS[name]
-        with Timer() as t:
-            m = _net(cfg, seed, recipe).fit(d[cs].X, d[cs].reachable, d[es].X, d[es].J, progress=progress)
+        net = _net(cfg, seed, recipe)
+        m, rec = ck.model(name, _key(cfg, size, seed, name, net),
+                          lambda: net.fit(d[cs].X, d[cs].reachable, d[es].X, d[es].J, progress=progress),
+                          _save, JacobianNet.load, history)
         models[name] = m
         ev[name] = _evaluate(m, d[cs + "_te"], d[es + "_te"])
-        h = m.history_
-        curves[name] = dict(phase=h.phase, train_loss=h.train_loss, val_loss=h.val_loss, fit_time_s=t.s)
+        curves[name] = dict(**rec["history"], fit_time_s=rec["fit_time_s"])
     final, final_name = (models["ours24"], "ours24") if extensions else (models["paper24"], "paper24")
     # reachability labels are cheap: a last confidence phase on the paper's data + more
     if cfg.get("conf_extra") and extensions:
-        X_all = np.vstack([d["conf"].X, d["conf_extra"].X])
-        y_all = np.concatenate([d["conf"].reachable, d["conf_extra"].reachable])
-        import copy
+        def more_confidence():
+            import copy
 
-        final = copy.deepcopy(models["ours24"])
-        for epochs in cfg["conf_extra_epochs"]:  # each call: its own cosine learning-rate cycle
-            final.fit_confidence(X_all, y_all, epochs=epochs, progress=progress)
+            X_all = np.vstack([d["conf"].X, d["conf_extra"].X])
+            y_all = np.concatenate([d["conf"].reachable, d["conf_extra"].reachable])
+            m = copy.deepcopy(models["ours24"])
+            for epochs in cfg["conf_extra_epochs"]:  # each call: its own cosine learning-rate cycle
+                m.fit_confidence(X_all, y_all, epochs=epochs, progress=progress)
+            return m
+
+        key = dict(_key(cfg, size, seed, "ours24", models["ours24"]), extra=cfg["conf_extra"],
+                   epochs=cfg["conf_extra_epochs"])
+        final, _ = ck.model("ours24+", key, more_confidence, _save, JacobianNet.load)
         ev["ours24+"] = _evaluate(final, d["conf_te"], d["jac_te"])
         final_name = "ours24+"
     final.save(out / "jacobian_net_tip.npz")
@@ -162,11 +178,17 @@ def run(out: Path, size: Size = "quick", seed: int = 0, progress: Progress | Non
     # --- baselines on the paper's files: conf (24 features), jacob (96)
     conf_base, est_base = {}, {}
     if baselines:
-        conf_base = {k: (conf_metrics(d["conf_te"].reachable, p), t)
-                     for k, (p, t) in conf_baselines(d["conf"], d["conf_te"], cfg["n_sub"], cfg["n_gp"], seed,
-                                                     fast=size == "tiny").items()}
-        est_base = {k: (est_metrics(d["jac96_te"].J, p), t) for k, (p, t) in
-                    est_baselines(d["jac96"], d["jac96_te"], cfg["n_sub"], cfg["n_gp"], seed).items()}
+        def run_baselines() -> dict:
+            return dict(
+                conf={k: (conf_metrics(d["conf_te"].reachable, p), t)
+                      for k, (p, t) in conf_baselines(d["conf"], d["conf_te"], cfg["n_sub"], cfg["n_gp"], seed,
+                                                      fast=size == "tiny").items()},
+                est={k: (est_metrics(d["jac96_te"].J, p), t) for k, (p, t) in
+                     est_baselines(d["jac96"], d["jac96_te"], cfg["n_sub"], cfg["n_gp"], seed).items()})
+
+        b = ck.record("baselines", dict(size=size, seed=seed, cfg=_cfg_key(cfg)), run_baselines)
+        conf_base = {k: (list(v[0]), v[1]) for k, v in b["conf"].items()}
+        est_base = {k: (list(v[0]), v[1]) for k, v in b["est"].items()}
     # --- tables
     sh = {k: float(d[k].reachable.mean()) for k in ("conf", "conf_te", "conf96")}
     # the same arms with one plain uniform pose each: the share M3's keep rule lifts
@@ -179,7 +201,7 @@ def run(out: Path, size: Size = "quick", seed: int = 0, progress: Progress | Non
     res.tables.append(report.robustness_table(robust, final_name))
     abl = None
     if extensions and (ablation if ablation is not None else size == "full"):
-        abl = _ablation(cfg, d, seed, cfg.get("n_abl", cfg["n_conf"]), progress)
+        abl = _ablation(cfg, d, seed, cfg.get("n_abl", cfg["n_conf"]), progress, ck, size)
         res.tables.append(report.ablation_table(abl))
     # --- uses: workspace and resolved-rate control
     ws = uses.workspace(final, "kine", n_grid=10 if size == "tiny" else 40, seed=seed)
@@ -211,6 +233,9 @@ def run(out: Path, size: Size = "quick", seed: int = 0, progress: Progress | Non
     if not extensions:
         res.notes.append("This run: the paper protocol only (extensions=False); our recipe, other labels, more "
                          "confidence data, the ablation and the optimiser comparison were not run.")
+    if ck.reused:
+        res.notes.append(f"Resumed: {', '.join(ck.reused)} taken from the checkpoints of an earlier, interrupted "
+                         f"run of the same size and seed ({out / 'checkpoints'}); fit times are that run's.")
     if not baselines:
         res.notes = [n for n in res.notes if not n.startswith("Baselines:")]
         res.notes.append("This run: without the baseline learners of tables VI and VII (baselines=False).")
@@ -236,16 +261,38 @@ ABLATION = (("paper settings", "paper", {}),
             ("+ confidence skip connection (our recipe)", "ours", {}))
 
 
-def _ablation(cfg: dict, d: dict, seed: int, n: int, progress) -> list[dict]:
+def _ablation(cfg: dict, d: dict, seed: int, n: int, progress, ck: Checkpoints | None = None,
+              size: str = "") -> list[dict]:
     """Each step of :data:`ABLATION` trained on the first ``n`` confidence rows (and as many Jacobian rows as
-    the paper's ratio gives), scored on the paper's test sets."""
+    the paper's ratio gives), scored on the paper's test sets (each row checkpointed in ``ck``)."""
     n_est = n * cfg["n_est"] // cfg["n_conf"]
     conf, jac = _head(d["conf"], n), _head(d["jac"], n_est)
+    ck = ck or Checkpoints(None)
     rows = []
-    for label, recipe, over in ABLATION:
+    for i, (label, recipe, over) in enumerate(ABLATION):
         sub = dict(cfg, n_conf=n)
-        with Timer() as t:
-            m = _net(sub, seed, recipe, **over).fit(conf.X, conf.reachable, jac.X, jac.J, progress=progress)
-        e = _evaluate(m, d["conf_te"], d["jac_te"])
-        rows.append(dict(step=label, n_conf=n, n_est=n_est, mcc=e["conf"][0.5][4], r2=e["est"][3], fit_s=t.s))
+        net = _net(sub, seed, recipe, **over)
+
+        def step() -> dict:
+            with Timer() as t:
+                m = net.fit(conf.X, conf.reachable, jac.X, jac.J, progress=progress)
+            e = _evaluate(m, d["conf_te"], d["jac_te"])
+            return dict(step=label, n_conf=n, n_est=n_est, mcc=e["conf"][0.5][4], r2=e["est"][3], fit_s=t.s)
+
+        rows.append(ck.record(f"ablation-{i}", _key(sub, size, seed, label, net), step))
     return rows
+
+
+def _cfg_key(cfg: dict) -> dict:
+    """The size's settings a trained model depends on (not which models the size runs)."""
+    return {k: v for k, v in cfg.items() if k != "models"}
+
+
+def _key(cfg: dict, size: str, seed: int, name: str, net: JacobianNet) -> dict:
+    """What a checkpointed model depends on: the size's settings, the seed, the model and its hyperparameters."""
+    return dict(size=size, seed=seed, name=name, cfg=_cfg_key(cfg),
+                params={k: getattr(net, k) for k in JacobianNet._PARAMS})
+
+
+def _save(m: JacobianNet, path: Path) -> None:
+    m.save(path)
