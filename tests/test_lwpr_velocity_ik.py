@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pytest
 
+from iklearn.errors import IKLearnError
 from iklearn.estimators.lwpr.velocity_ik import VelocityIKLearner
 from iklearn.experiments.lwpr_sim import (Arm, FigureEight, Rollout, cycle_drift, pinv_nullspace_rate,
                                           planar2_velocity_ik_data, track)
@@ -189,3 +190,20 @@ def test_learner_save_load_roundtrip(tmp_path):
         from iklearn.estimators.lwpr import LWPR
 
         LWPR.load(p)  # another kind of model file
+
+
+def test_lwpr_experiment_resumes_from_its_checkpoints(tmp_path):
+    """Each (arm, setting) is checkpointed; a resume run reuses them and reports the same tracking figures."""
+    from iklearn.experiments import lwpr as exp
+
+    res = exp.run(tmp_path, size="tiny", seed=0)
+    assert {p.stem for p in (tmp_path / "checkpoints").glob("*.npz")} == {"panda-paper", "panda-ours"}
+    (tmp_path / "checkpoints" / "panda-ours.npz").unlink()  # as if stopped during our settings
+    res2 = exp.run(tmp_path, size="tiny", seed=0, resume=True)
+    note = next(n for n in res2.notes if n.startswith("Resumed:"))
+    assert "panda-paper" in note and "panda-ours" not in note
+    a, b = res.tables[0].rows, res2.tables[0].rows
+    for ra, rb in zip(a, b):
+        np.testing.assert_array_equal(np.array(ra[2:], dtype=float), np.array(rb[2:], dtype=float))
+    with pytest.raises(IKLearnError, match="not in the tiny plan"):
+        exp.run(tmp_path, size="tiny", arms=("snake24",))

@@ -101,7 +101,7 @@ def _make_command(name: str, modpath: str):
         address: Optional[str] = typer.Option(None, "--address", help=ADDRESS_HELP),
         cpus_per_task: int = typer.Option(1, "--cpus-per-task", help="CPUs each Ray task reserves"),
         resume: bool = typer.Option(False, "--resume", help="continue an interrupted run in --out from its "
-                                    "checkpoints (experiments that keep them: jacobian-net)"),
+                                    "checkpoints (experiments that keep them: jacobian-net, lwpr)"),
     ) -> None:
         import inspect
 

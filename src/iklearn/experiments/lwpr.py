@@ -7,7 +7,7 @@ position task. Kinematic simulation at 420 Hz under the Cartesian controller of 
 :mod:`iklearn.experiments.lwpr_sim`). Each arm runs twice: with the paper's LWPR settings (the paper row) and
 with ours (the extension), on the same protocol.
 
-~390 lines in one file: the settings, the run, the figures and the claims share the constants above (targets,
+~420 lines in one file: the settings, the run, the figures and the claims share the constants above (targets,
 gains, noise schedule) that the report quotes; the simulation itself lives in :mod:`iklearn.experiments.lwpr_sim`.
 """
 
@@ -19,11 +19,14 @@ from typing import Any
 
 import numpy as np
 
+from iklearn.errors import IKLearnError
 from iklearn.estimators.lwpr.velocity_ik import VelocityIKLearner
+from iklearn.evaluation.checkpoint import Checkpoints
 from iklearn.evaluation.plotting import plt
 from iklearn.evaluation.record import Claim, ExperimentResult, Progress, Size, Table, machine_info, save_json
-from iklearn.experiments.lwpr_sim import (DT, Arm, FigureEight, Rollout, babble, cycle_drift,
-                                          pinv_nullspace_rate, planar2_lwpr, planar2_velocity_ik_data, track)
+from iklearn.experiments.lwpr_sim import (DT, Arm, FigureEight, Rollout, babble, cycle_drift, load_learning,
+                                          pinv_nullspace_rate, planar2_lwpr, planar2_velocity_ik_data,
+                                          save_learning, track)
 from iklearn.robot import load_robot
 
 NAME = "lwpr"
@@ -142,8 +145,9 @@ def _learning(arm: Arm, name: str, settings: str, traj: FigureEight, th_opt: np.
 
 
 def run_arm(name: str, plan: dict[str, Any], seed: int, tick=lambda: None,
-            settings: tuple[str, ...] = tuple(SETTINGS)) -> dict[str, Any]:
-    """The analytical baseline and the three experiments per learner setting on one arm; returns the records."""
+            settings: tuple[str, ...] = tuple(SETTINGS), ck: Checkpoints | None = None) -> dict[str, Any]:
+    """The analytical baseline and the three experiments per learner setting on one arm; returns the records.
+    Each setting's experiments are checkpointed in ``ck`` (reused when its key matches)."""
     chain = load_robot(name)
     arm = Arm(chain)
     th_opt = chain.pose(ARMS[name])
@@ -166,8 +170,17 @@ def run_arm(name: str, plan: dict[str, Any], seed: int, tick=lambda: None,
                        "seconds": time.perf_counter() - t0}
     tick()
     rec["_rollouts"] = {"analytic": ra}
+    ck = ck or Checkpoints(None)
     for s in settings:
-        rec[s], rec["_rollouts"][s] = _learning(arm, name, s, traj, th_opt, plan, seed, lim, tick)
+        key = dict(arm=name, settings=s, seed=seed, plan=plan, learner=learner_settings(name, s), period=PERIOD,
+                   limits=lim, noise=[EXPLORATION_NOISE, NOISE_STEPS], alpha_analytic=ALPHA_ANALYTIC)
+        reused = len(ck.reused)
+        (rec[s], rec["_rollouts"][s]), _ = ck.model(
+            f"{name}-{s}", key, lambda: _learning(arm, name, s, traj, th_opt, plan, seed, lim, tick),
+            lambda o, path: save_learning(path, *o), load_learning)
+        if len(ck.reused) > reused:
+            for _ in range(3):  # the three steps _learning reports
+                tick()
     return rec
 
 
@@ -307,11 +320,23 @@ def _claims(recs: list[dict[str, Any]], speed: dict[str, Any]) -> list[Claim]:
     return claims
 
 
-def run(out: Path, size: Size = "quick", seed: int = 0, progress: Progress | None = None) -> ExperimentResult:
+def run(out: Path, size: Size = "quick", seed: int = 0, progress: Progress | None = None, *,
+        resume: bool = False, arms: tuple[str, ...] | None = None) -> ExperimentResult:
+    """Figure-eight tracking on the plan's arms with both learner settings, and the update-speed benchmark.
+
+    Each (arm, setting) is checkpointed in ``out/checkpoints`` as it finishes; ``resume=True`` reuses those
+    whose key matches, and ``arms`` runs a subset (e.g. one arm per process, then a ``resume`` run for the
+    report): the full size takes hours."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     t_start = time.perf_counter()
-    plan = PLAN[size]
+    plan = dict(PLAN[size])
+    if arms is not None:
+        unknown = [a for a in arms if a not in PLAN[size]["arms"]]
+        if unknown:
+            raise IKLearnError(f"arms {unknown} are not in the {size} plan {list(PLAN[size]['arms'])}")
+        plan["arms"] = tuple(arms)
+    ck = Checkpoints(out / "checkpoints", reuse=resume)
     steps = 1 + 3 * len(SETTINGS)
     task = progress.add_task("lwpr", total=steps * len(plan["arms"]) + 1) if progress is not None else None
 
@@ -319,7 +344,8 @@ def run(out: Path, size: Size = "quick", seed: int = 0, progress: Progress | Non
         if progress is not None:
             progress.update(task, advance=1)
 
-    recs = [run_arm(a, {**plan, **PLAN_PER_ARM.get(size, {}).get(a, {})}, seed, tick) for a in plan["arms"]]
+    recs = [run_arm(a, {**PLAN[size], **PLAN_PER_ARM.get(size, {}).get(a, {})}, seed, tick, ck=ck)
+            for a in plan["arms"]]
     speed = bench_speed(plan["bench_n"], seed)
     tick()
     res = ExperimentResult(name=NAME, title=TITLE, size=size, seed=seed,
@@ -347,6 +373,11 @@ def run(out: Path, size: Size = "quick", seed: int = 0, progress: Progress | Non
         res.notes.append("This size runs the Panda only; the 24-joint snake24 chain, the arm closest to the "
                          "paper's, runs with --full (`iklearn reproduce lwpr --full`).")
     res.notes += _notes()
+    if ck.reused:
+        res.notes.append(f"Resumed: {', '.join(ck.reused)} taken from the checkpoints of an earlier run "
+                         f"({out / 'checkpoints'}); their wall times are that run's.")
+    if tuple(plan["arms"]) != tuple(PLAN[size]["arms"]):
+        res.notes.append(f"This run: arms {list(plan['arms'])} of the plan's {list(PLAN[size]['arms'])}.")
     res.wall_time_s = time.perf_counter() - t_start
     res.save(out)
     return res

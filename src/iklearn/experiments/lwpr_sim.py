@@ -198,3 +198,30 @@ def planar2_velocity_ik_data(n: int, seed: int = 0, links: tuple[float, float] =
 def planar2_lwpr():
     """The LWPR set-up of the speed benchmark: locality on theta only (init_D 100), xdot scaled by 1/0.5."""
     return LWPR(init_D=[0.0, 0.0, 100.0, 100.0], init_alpha=50.0, norm_in=[0.5, 0.5, 1.0, 1.0], meta=False)
+
+
+def save_learning(path, rec: dict[str, Any], rollouts: dict[str, Rollout]) -> None:
+    """One learner setting's record and rollouts to ``path`` (``.npz``, no pickle; atomic), for checkpoints."""
+    import io
+    import json
+
+    from iklearn._io import write_bytes_atomic
+
+    arrays = {f"{k}.{f}": np.asarray(getattr(r, f)) for k, r in rollouts.items()
+              for f in ("t", "x", "x_target", "theta", "error", "theta_end")}
+    text = json.dumps(rec, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o))  # NaN kept
+    buf = io.BytesIO()
+    np.savez(buf, record=np.array(text), **arrays)
+    write_bytes_atomic(path, buf.getvalue(), make_parents=True)
+
+
+def load_learning(path) -> tuple[dict[str, Any], dict[str, Rollout]]:
+    """What :func:`save_learning` wrote: ``(record, rollouts)``."""
+    import json
+
+    with np.load(path, allow_pickle=False) as z:
+        rec = json.loads(str(z["record"]))
+        names = sorted({k.split(".")[0] for k in z.files if k != "record"})
+        rollouts = {n: Rollout(*(z[f"{n}.{f}"] for f in ("t", "x", "x_target", "theta", "error", "theta_end")))
+                    for n in names}
+    return rec, rollouts
