@@ -207,3 +207,13 @@ def test_lwpr_experiment_resumes_from_its_checkpoints(tmp_path):
         np.testing.assert_array_equal(np.array(ra[2:], dtype=float), np.array(rb[2:], dtype=float))
     with pytest.raises(IKLearnError, match="not in the tiny plan"):
         exp.run(tmp_path, size="tiny", arms=("snake24",))
+
+
+def test_lwpr_experiment_runs_one_setting_and_refuses_unknown_ones(tmp_path):
+    from iklearn.experiments import lwpr as exp
+
+    res = exp.run(tmp_path, size="tiny", seed=0, settings=("paper",))
+    assert [row[1] for row in res.tables[0].rows] == ["paper"]
+    assert {p.stem for p in (tmp_path / "checkpoints").glob("*.npz")} == {"panda-paper"}
+    with pytest.raises(IKLearnError, match="expected some of"):
+        exp.run(tmp_path, size="tiny", settings=("fast",))

@@ -265,14 +265,15 @@ def _figures(out: Path, recs: list[dict[str, Any]]) -> list[str]:
 def _tracking_table(recs: list[dict[str, Any]], plan: dict[str, Any]) -> Table:
     rows = []
     for s in SETTINGS:  # the paper's settings first
-        for r in recs:
+        for r in (r for r in recs if s in r):
             x = r[s]
             rows.append([f"{r['arm']} ({r['dof']} joints)", "paper" if s == "paper" else "ours (extension)",
                          r["analytic"]["rmse_m"] * 1e3, x["babbling"]["rmse_m"] * 1e3, x["on_task"]["seconds_learning"],
                          x["on_task"]["rmse_m"] * 1e3, x["on_task"]["rmse_m"] / r["analytic"]["rmse_m"],
                          x["scratch"]["rmse_per_cycle_m"][-1] * 1e3, x["on_task"]["drift"]["drift_per_cycle"],
                          r["analytic"]["drift"]["drift_per_cycle"], int(np.max(x["on_task"]["receptive_fields"]))])
-    babble = ", ".join(f"{r['arm']} {r['paper']['babbling']['seconds_babbling']:.0f} s" for r in recs)
+    babble = ", ".join(f"{r['arm']} {r[s]['babbling']['seconds_babbling']:.0f} s" for r in recs
+                       for s in [next(s for s in SETTINGS if s in r)])
     return Table(
         title="Figure-eight tracking (position RMSE, mm) and joint-space drift (rad per cycle); the paper's "
               "LWPR settings first, then ours",
@@ -290,10 +291,10 @@ def _claims(recs: list[dict[str, Any]], speed: dict[str, Any]) -> list[Claim]:
     claims = []
     for s in SETTINGS:
         proto, tag = ("paper", ".paper") if s == "paper" else ("extension", "")
-        for r in recs:
+        for r in (r for r in recs if s in r):
             arm, x = r["arm"], r[s]
             ratio = x["on_task"]["rmse_m"] / r["analytic"]["rmse_m"]
-            other = r["paper"] if s == "ours" else None
+            other = r.get("paper") if s == "ours" else None
             diff = (f"; paper settings {other['on_task']['rmse_m'] * 1e3:.3f} mm, so ours "
                     f"{(x['on_task']['rmse_m'] - other['on_task']['rmse_m']) * 1e3:+.3f} mm") if other else ""
             claims.append(Claim(
@@ -321,12 +322,13 @@ def _claims(recs: list[dict[str, Any]], speed: dict[str, Any]) -> list[Claim]:
 
 
 def run(out: Path, size: Size = "quick", seed: int = 0, progress: Progress | None = None, *,
-        resume: bool = False, arms: tuple[str, ...] | None = None) -> ExperimentResult:
+        resume: bool = False, arms: tuple[str, ...] | None = None,
+        settings: tuple[str, ...] | None = None) -> ExperimentResult:
     """Figure-eight tracking on the plan's arms with both learner settings, and the update-speed benchmark.
 
     Each (arm, setting) is checkpointed in ``out/checkpoints`` as it finishes; ``resume=True`` reuses those
-    whose key matches, and ``arms`` runs a subset (e.g. one arm per process, then a ``resume`` run for the
-    report): the full size takes hours."""
+    whose key matches, and ``arms`` / ``settings`` run a subset (e.g. one arm and setting per process, then a
+    ``resume`` run for the report): the full size takes hours."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     t_start = time.perf_counter()
@@ -336,6 +338,8 @@ def run(out: Path, size: Size = "quick", seed: int = 0, progress: Progress | Non
         if unknown:
             raise IKLearnError(f"arms {unknown} are not in the {size} plan {list(PLAN[size]['arms'])}")
         plan["arms"] = tuple(arms)
+    if settings is not None and not set(settings) <= set(SETTINGS):
+        raise IKLearnError(f"settings {list(settings)}: expected some of {list(SETTINGS)}")
     ck = Checkpoints(out / "checkpoints", reuse=resume)
     steps = 1 + 3 * len(SETTINGS)
     task = progress.add_task("lwpr", total=steps * len(plan["arms"]) + 1) if progress is not None else None
@@ -344,8 +348,8 @@ def run(out: Path, size: Size = "quick", seed: int = 0, progress: Progress | Non
         if progress is not None:
             progress.update(task, advance=1)
 
-    recs = [run_arm(a, {**PLAN[size], **PLAN_PER_ARM.get(size, {}).get(a, {})}, seed, tick, ck=ck)
-            for a in plan["arms"]]
+    recs = [run_arm(a, {**PLAN[size], **PLAN_PER_ARM.get(size, {}).get(a, {})}, seed, tick,
+                    settings=tuple(settings or SETTINGS), ck=ck) for a in plan["arms"]]
     speed = bench_speed(plan["bench_n"], seed)
     tick()
     res = ExperimentResult(name=NAME, title=TITLE, size=size, seed=seed,
@@ -366,7 +370,8 @@ def run(out: Path, size: Size = "quick", seed: int = 0, progress: Progress | Non
     res.tables.append(Table(
         title="Compute per simulated second of on-task learning (predict + update at 420 Hz; 1 = real time)",
         columns=["arm", *SETTINGS],
-        rows=[[r["arm"], *(r[s]["on_task"]["compute_per_simulated_s"] for s in SETTINGS)] for r in recs],
+        rows=[[r["arm"], *(r[s]["on_task"]["compute_per_simulated_s"] if s in r else None for s in SETTINGS)]
+              for r in recs],
         note="Wall time on this (shared) machine; the paper's controller ran at 420 Hz on the robot."))
     res.claims += _claims(recs, speed)
     if "snake24" not in plan["arms"]:
