@@ -161,11 +161,6 @@ def on_load(fn: Callable[[], None]) -> None:
         _on_load.append(fn)
 
 
-def loaded() -> bool:
-    """Whether numba has been loaded through here."""
-    return _numba is not None
-
-
 def allow_interpreted(allowed: bool = True) -> None:
     """Let small solver calls run their kernels interpreted while numba is not loaded (the CLI's one-shot
     ``solve``; a library user's process is long-lived, so its calls compile)."""

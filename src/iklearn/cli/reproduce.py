@@ -116,13 +116,14 @@ def _make_command(name: str, modpath: str):
         size = _size(quick, full, tiny)
         out_dir = prepare_out_dir(out)
         mod = importlib.import_module(modpath)
-        if resume and "resume" not in inspect.signature(mod.run).parameters:
+        keeps_checkpoints = "resume" in inspect.signature(mod.run).parameters
+        if resume and not keeps_checkpoints:
             raise IKLearnError(f"--resume: {name} keeps no checkpoints; run it again without --resume")
         if resume and (many is not None or engine != "local"):
             raise IKLearnError("--resume continues one seed in this process: drop --seeds / --engine ray")
         if many is None and engine == "local":
             kw = {"resume": True} if resume else {}
-            if "resume" in inspect.signature(mod.run).parameters:
+            if keeps_checkpoints:
                 set_interrupt_note(f"checkpoints are kept in {out_dir}; add --resume to continue")
             with make_progress() as progress:
                 res = mod.run(out=out_dir, size=size, seed=one, progress=progress, **kw)

@@ -258,10 +258,8 @@ class LevenbergMarquardt(IKSolver):
             # compiled with the whole budget (a target's answer does not depend on the others in its batch)
             todo = np.flatnonzero(~succ)
             if todo.size:
-                r = [np.empty((todo.size, n)), np.zeros(todo.size, bool), np.empty(todo.size),
-                     np.empty(todo.size), np.zeros(todo.size, np.int64)]
-                self._batch(T[todo], np.ascontiguousarray(Q0[todo]), self.max_iterations, seeds[todo], *r)
-                q[todo], succ[todo], perr[todo], rerr[todo], iters[todo] = r
+                q[todo], succ[todo], perr[todo], rerr[todo], iters[todo] = self._rows(
+                    T[todo], Q0[todo], self.max_iterations, seeds[todo])
             return IKResult(q, succ, perr, rerr, iters)
         if self.time_budget is None:
             self._batch(T, Q0, self.max_iterations, seeds, q, succ, perr, rerr, iters)
@@ -273,13 +271,8 @@ class LevenbergMarquardt(IKSolver):
         start = Q0.copy()
         p = 0
         while todo.size and iters[todo].min() < self.max_iterations:
-            qb = np.empty((todo.size, n))
-            sb = np.zeros(todo.size, bool)
-            pb = np.empty(todo.size)
-            rb = np.empty(todo.size)
-            ib = np.zeros(todo.size, np.int64)
-            self._batch(T[todo], np.ascontiguousarray(start[todo]), self.iterations_per_try,
-                        seeds[todo] + np.uint64(p) * np.uint64(104729), qb, sb, pb, rb, ib)
+            qb, sb, pb, rb, ib = self._rows(T[todo], start[todo], self.iterations_per_try,
+                                            seeds[todo] + np.uint64(p) * np.uint64(104729))
             better = pb + rb < perr[todo] + rerr[todo]
             upd = todo[better | sb]
             sel = better | sb
@@ -292,6 +285,14 @@ class LevenbergMarquardt(IKSolver):
             rng = np.random.default_rng(self.seed + 7 * p)
             start[todo] = rng.uniform(self.chain.finite_lower, self.chain.finite_upper, (todo.size, n))
         return IKResult(q, succ, perr, rerr, iters)
+
+    def _rows(self, T, Q0, max_iterations, seeds) -> tuple[np.ndarray, ...]:
+        """:meth:`_batch` over some rows into new arrays: ``(q, success, position error, rotation error,
+        iterations)``."""
+        m = T.shape[0]
+        out = (np.empty((m, self.chain.dof)), np.zeros(m, bool), np.empty(m), np.empty(m), np.zeros(m, np.int64))
+        self._batch(T, np.ascontiguousarray(Q0), max_iterations, seeds, *out)
+        return out
 
     def _batch(self, T, Q0, max_iterations, seeds, q, succ, perr, rerr, iters) -> None:
         """Run the compiled kernel over a batch in slices of ~0.1 s (so Ctrl-C lands and progress shows within
