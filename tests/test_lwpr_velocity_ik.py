@@ -217,3 +217,14 @@ def test_lwpr_experiment_runs_one_setting_and_refuses_unknown_ones(tmp_path):
     assert {p.stem for p in (tmp_path / "checkpoints").glob("*.npz")} == {"panda-paper"}
     with pytest.raises(IKLearnError, match="expected some of"):
         exp.run(tmp_path, size="tiny", settings=("fast",))
+    # a report of the finished pieces only: our settings were never run, so they are named, not computed
+    res2 = exp.run(tmp_path, size="tiny", seed=0, resume=True, run_missing=False)
+    assert [row[1] for row in res2.tables[0].rows] == ["paper"]
+    assert res2.tables[0].rows[0][2:] == res.tables[0].rows[0][2:]
+    assert any("panda with the ours settings" in n for n in res2.notes if n.startswith("Not run"))
+    assert {p.stem for p in (tmp_path / "checkpoints").glob("*.npz")} == {"panda-paper"}
+    (tmp_path / "checkpoints" / "panda-paper.npz").unlink()  # nothing finished: a report with no learner rows
+    res3 = exp.run(tmp_path, size="tiny", seed=0, resume=True, run_missing=False)
+    assert res3.tables[0].rows == [] and not any(c.id.startswith("lwpr.fig-eight") for c in res3.claims)
+    with pytest.raises(IKLearnError, match="needs resume=True"):
+        exp.run(tmp_path, size="tiny", run_missing=False)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import math
 
+import numpy as np
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -77,3 +79,33 @@ def test_save_json_writes_standard_json_with_null_for_missing(tmp_path):
     refuse = lambda c: (_ for _ in ()).throw(AssertionError(c))  # noqa: E731 - NaN / Infinity are no JSON
     assert json.loads(p.read_text(), parse_constant=refuse) == {"a": [1.0, None, None], "b": None,
                                                                 "c": [[2, None]], "n": 3}
+
+
+def test_checkpoints_reuse_only_matching_keys_and_complete_files(tmp_path):
+    """A checkpoint is reused only when its key is equal and (for a model) its file is there; has() agrees."""
+    from iklearn.evaluation.checkpoint import Checkpoints
+
+    calls = []
+
+    def train():
+        calls.append(1)
+        return np.arange(3.0)
+
+    def save(m, path):
+        np.savez(path, m=m)
+
+    def load(path):
+        with np.load(path) as z:
+            return z["m"]
+
+    ck = Checkpoints(tmp_path, reuse=True)
+    assert not ck.has("a", {"n": 1})
+    ck.model("a", {"n": 1}, train, save, load)
+    assert ck.has("a", {"n": 1}) and not ck.has("a", {"n": 2}) and len(calls) == 1
+    m, _ = Checkpoints(tmp_path, reuse=True).model("a", {"n": 1}, train, save, load)
+    assert len(calls) == 1 and m.tolist() == [0.0, 1.0, 2.0]
+    assert not Checkpoints(tmp_path, reuse=False).has("a", {"n": 1})  # a fresh run reuses nothing
+    (tmp_path / "a.npz").unlink()
+    assert not ck.has("a", {"n": 1})
+    ck.record("r", {"n": 1}, lambda: {"x": 1})
+    assert ck.has("r", {"n": 1}, model=False) and not ck.has("r", {"n": 1})

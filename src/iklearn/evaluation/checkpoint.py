@@ -44,6 +44,13 @@ class Checkpoints:
             return None
         return meta if meta.get("key") == _normal(key) else None
 
+    def has(self, name: str, key: Any, *, model: bool = True) -> bool:
+        """Whether a checkpoint of ``name`` with this key is there to reuse: its record with an equal key, and
+        for a model (``model=True``, see :meth:`model`) its ``.npz`` file."""
+        if self._matching(name, key) is None:
+            return False
+        return not model or (self.directory / f"{name}.npz").is_file()
+
     def model(self, name: str, key: Any, train: Callable[[], M], save: Callable[[M, Path], Any],
               load: Callable[[Path], M], extra: Callable[[M], dict] = lambda m: {}) -> tuple[M, dict]:
         """``(model, record)``: the checkpointed model when its key matches, else ``train()`` (timed) saved

@@ -145,9 +145,11 @@ def _learning(arm: Arm, name: str, settings: str, traj: FigureEight, th_opt: np.
 
 
 def run_arm(name: str, plan: dict[str, Any], seed: int, tick=lambda: None,
-            settings: tuple[str, ...] = tuple(SETTINGS), ck: Checkpoints | None = None) -> dict[str, Any]:
+            settings: tuple[str, ...] = tuple(SETTINGS), ck: Checkpoints | None = None,
+            run_missing: bool = True) -> dict[str, Any]:
     """The analytical baseline and the three experiments per learner setting on one arm; returns the records.
-    Each setting's experiments are checkpointed in ``ck`` (reused when its key matches)."""
+    Each setting's experiments are checkpointed in ``ck`` (reused when its key matches); with
+    ``run_missing=False`` a setting without a matching checkpoint is skipped and listed in ``rec["not_run"]``."""
     chain = load_robot(name)
     arm = Arm(chain)
     th_opt = chain.pose(ARMS[name])
@@ -171,9 +173,15 @@ def run_arm(name: str, plan: dict[str, Any], seed: int, tick=lambda: None,
     tick()
     rec["_rollouts"] = {"analytic": ra}
     ck = ck or Checkpoints(None)
+    rec["not_run"] = []
     for s in settings:
         key = dict(arm=name, settings=s, seed=seed, plan=plan, learner=learner_settings(name, s), period=PERIOD,
                    limits=lim, noise=[EXPLORATION_NOISE, NOISE_STEPS], alpha_analytic=ALPHA_ANALYTIC)
+        if not run_missing and not ck.has(f"{name}-{s}", key):
+            rec["not_run"].append(s)
+            for _ in range(3):
+                tick()
+            continue
         reused = len(ck.reused)
         (rec[s], rec["_rollouts"][s]), _ = ck.model(
             f"{name}-{s}", key, lambda: _learning(arm, name, s, traj, th_opt, plan, seed, lim, tick),
@@ -206,6 +214,8 @@ def _figures(out: Path, recs: list[dict[str, Any]]) -> list[str]:
         R = r["_rollouts"]
         name = r["arm"]
         sets = [s for s in SETTINGS if s in R]
+        if not sets:  # an arm whose pieces were all not run (run_missing=False): nothing to plot
+            continue
         # tracking error over time
         fig, ax = pyplot.subplots(figsize=(8, 4))
         for s in sets:
@@ -273,7 +283,7 @@ def _tracking_table(recs: list[dict[str, Any]], plan: dict[str, Any]) -> Table:
                          x["scratch"]["rmse_per_cycle_m"][-1] * 1e3, x["on_task"]["drift"]["drift_per_cycle"],
                          r["analytic"]["drift"]["drift_per_cycle"], int(np.max(x["on_task"]["receptive_fields"]))])
     babble = ", ".join(f"{r['arm']} {r[s]['babbling']['seconds_babbling']:.0f} s" for r in recs
-                       for s in [next(s for s in SETTINGS if s in r)])
+                       for s in [next((s for s in SETTINGS if s in r), None)] if s is not None)
     return Table(
         title="Figure-eight tracking (position RMSE, mm) and joint-space drift (rad per cycle); the paper's "
               "LWPR settings first, then ours",
@@ -323,12 +333,13 @@ def _claims(recs: list[dict[str, Any]], speed: dict[str, Any]) -> list[Claim]:
 
 def run(out: Path, size: Size = "quick", seed: int = 0, progress: Progress | None = None, *,
         resume: bool = False, arms: tuple[str, ...] | None = None,
-        settings: tuple[str, ...] | None = None) -> ExperimentResult:
+        settings: tuple[str, ...] | None = None, run_missing: bool = True) -> ExperimentResult:
     """Figure-eight tracking on the plan's arms with both learner settings, and the update-speed benchmark.
 
     Each (arm, setting) is checkpointed in ``out/checkpoints`` as it finishes; ``resume=True`` reuses those
     whose key matches, and ``arms`` / ``settings`` run a subset (e.g. one arm and setting per process, then a
-    ``resume`` run for the report): the full size takes hours."""
+    ``resume`` run for the report): the full size takes hours. ``run_missing=False`` (with ``resume``) reports
+    only the pieces already checkpointed and names the others as not run."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     t_start = time.perf_counter()
@@ -340,6 +351,8 @@ def run(out: Path, size: Size = "quick", seed: int = 0, progress: Progress | Non
         plan["arms"] = tuple(arms)
     if settings is not None and not set(settings) <= set(SETTINGS):
         raise IKLearnError(f"settings {list(settings)}: expected some of {list(SETTINGS)}")
+    if not run_missing and not resume:
+        raise IKLearnError("run_missing=False reports checkpointed pieces only: it needs resume=True")
     ck = Checkpoints(out / "checkpoints", reuse=resume)
     steps = 1 + 3 * len(SETTINGS)
     task = progress.add_task("lwpr", total=steps * len(plan["arms"]) + 1) if progress is not None else None
@@ -349,7 +362,7 @@ def run(out: Path, size: Size = "quick", seed: int = 0, progress: Progress | Non
             progress.update(task, advance=1)
 
     recs = [run_arm(a, {**PLAN[size], **PLAN_PER_ARM.get(size, {}).get(a, {})}, seed, tick,
-                    settings=tuple(settings or SETTINGS), ck=ck) for a in plan["arms"]]
+                    settings=tuple(settings or SETTINGS), ck=ck, run_missing=run_missing) for a in plan["arms"]]
     speed = bench_speed(plan["bench_n"], seed)
     tick()
     res = ExperimentResult(name=NAME, title=TITLE, size=size, seed=seed,
@@ -381,6 +394,10 @@ def run(out: Path, size: Size = "quick", seed: int = 0, progress: Progress | Non
     if ck.reused:
         res.notes.append(f"Resumed: {', '.join(ck.reused)} taken from the checkpoints of an earlier run "
                          f"({out / 'checkpoints'}); their wall times are that run's.")
+    missing = [f"{r['arm']} with the {s} settings" for r in recs for s in r["not_run"]]
+    if missing:
+        res.notes.append(f"Not run (no checkpoint; this report assembles the finished pieces only): "
+                         f"{', '.join(missing)}.")
     if tuple(plan["arms"]) != tuple(PLAN[size]["arms"]):
         res.notes.append(f"This run: arms {list(plan['arms'])} of the plan's {list(PLAN[size]['arms'])}.")
     res.wall_time_s = time.perf_counter() - t_start
