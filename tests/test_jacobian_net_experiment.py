@@ -106,3 +106,42 @@ def test_resume_reuses_the_checkpointed_models_and_gives_the_same_tables(tiny, t
             assert a.value == b.value or (a.value != a.value and b.value != b.value), a.id
     res3 = exp.run(tmp_path / "fresh", size="tiny", seed=0)  # no resume: nothing reused
     assert not any(n.startswith("Resumed:") for n in res3.notes)
+
+
+def test_resolved_rate_starts_on_the_branch_the_net_was_trained_on():
+    """With a net that predicts the ikine6s branch's Jacobian exactly, the loop tracks as well as the exact
+    Jacobian: the arm starts (and stays) on that branch. Started on another branch, the same net's Jacobian
+    belongs to another configuration and tracking fails."""
+    import numpy as np
+
+    from iklearn.data import random_manipulators as rm
+    from iklearn.experiments import jacobian_net_uses as uses
+    from iklearn.solvers import spherical_wrist as sw
+
+    class BranchOracle:  # pose features -> the world Jacobian of the pose's ikine6s solution
+        def predict_jacobian(self, X):
+            params, pose = uses.PUMA_LIKE[None], X[:, 18:24]
+            q, ok = rm.select_branch(sw.analytic_ik(params, pose)[0], "ikine6s")
+            assert ok.all()
+            return sw.fk_jacobian(params, q, "world")[1]
+
+    rr = uses.resolved_rate(BranchOracle(), steps=60)
+    assert abs(rr["max_err_est"] - rr["max_err_exact"]) < 1e-9 and rr["branch"] == "ikine6s"
+    other = uses.resolved_rate(BranchOracle(), steps=60, branch="canonical")  # branch 0 here, not 3
+    assert other["max_err_est"] > 10 * other["max_err_exact"]
+
+
+def test_ablation_and_optimiser_comparison_are_checkpointed(tmp_path):
+    """The full size's ablation and optimiser comparison (forced on at the tiny size) are kept as checkpoints
+    and reused, not recomputed, by a resumed run."""
+    from iklearn.experiments import jacobian_net as exp
+
+    kw = dict(size="tiny", seed=0, ablation=True, compare_optimisers=True, baselines=False)
+    exp.run(tmp_path, **kw)
+    opt = json.loads((tmp_path / "optimisers.json").read_text())
+    assert {"adam", "sgd"} <= set(opt) and all(math.isfinite(x) for v in opt.values() for x in v["val_loss"])
+    res = exp.run(tmp_path, resume=True, **kw)
+    note = next(n for n in res.notes if n.startswith("Resumed:"))
+    assert "optimisers" in note and all(f"ablation-{i}" in note for i in range(4))
+    assert json.loads((tmp_path / "optimisers.json").read_text()) == opt
+    assert any(t.title.startswith("Ablation") and len(t.rows) == 4 for t in res.tables)

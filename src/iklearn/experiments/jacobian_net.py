@@ -218,7 +218,9 @@ def run(out: Path, size: Size = "quick", seed: int = 0, progress: Progress | Non
     if extensions and (compare_optimisers if compare_optimisers is not None else size == "full"):
         opt_n = cfg.get("n_opt", cfg["n_conf"])  # seven trainings: on a subset at the full size
         n_est = opt_n * cfg["n_est"] // cfg["n_conf"]
-        opt = uses.compare_optimisers(lambda **o: _net(cfg, seed, **o), _head(d["conf"], opt_n), _head(d["jac"], n_est))
+        opt = ck.record("optimisers", dict(size=size, seed=seed, cfg=_cfg_key(cfg), n=opt_n, n_est=n_est),
+                        lambda: uses.compare_optimisers(lambda **o: _net(cfg, seed, **o), _head(d["conf"], opt_n),
+                                                        _head(d["jac"], n_est)))
         save_json(out / "optimisers.json", opt)
         res.data.append("optimisers.json")
         res.figures.append(uses.plot_optimisers(opt, out / "optimisers.png"))

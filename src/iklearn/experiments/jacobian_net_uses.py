@@ -10,7 +10,7 @@ from typing import Callable
 import numpy as np
 
 from iklearn.data import random_manipulators as rm
-from iklearn.errors import require
+from iklearn.errors import IKLearnError, require
 from iklearn.kinematics.pose import euler_xyz_to_matrix, matrix_to_euler_xyz
 from iklearn.solvers import spherical_wrist as sw
 from iklearn.solvers.lm import LevenbergMarquardt
@@ -81,11 +81,12 @@ def plot_workspace(ws: dict, path: Path) -> str:
 
 def resolved_rate(model, layout: str = "kine", params: np.ndarray = PUMA_LIKE, steps: int = 400,
                   dt: float = 0.01, gain: float = 5.0, centre=(0.25, 0.1, 0.05), radius: float = 0.1,
-                  euler=(0.3, 1.1, 2.0)) -> dict:
+                  euler=(0.3, 1.1, 2.0), branch: rm.Branch = "ikine6s") -> dict:
     """Track a circle (constant orientation) with ``qdot = J^+ (v_des + gain * error)``, once with the net's
     world-frame Jacobian (pose -> features -> estimation head) and once with the exact one.
 
-    Starts on the canonical IK branch, the branch the net was trained on. Returns errors (m) per step.
+    Starts on ``branch``, the IK branch of the net's training labels (the net maps a pose to the Jacobian of
+    that branch's solution only; another branch has another Jacobian). Returns errors (m) per step.
     """
     params = np.asarray(params, float)
     R_des = euler_xyz_to_matrix(np.asarray(euler, float)[None])[0]
@@ -94,10 +95,13 @@ def resolved_rate(model, layout: str = "kine", params: np.ndarray = PUMA_LIKE, s
     c = np.asarray(centre, float)
     p_des = c + radius * np.stack([np.cos(w * t), np.zeros_like(t), np.sin(w * t)], 1)
     v_des = radius * w * np.stack([-np.sin(w * t), np.zeros_like(t), np.cos(w * t)], 1)
-    q_all, ok = sw.analytic_ik(params[None], np.hstack([p_des[:1], np.asarray(euler, float)[None]]))
-    out = {"t": t.tolist(), "p_des": p_des.tolist()}
+    q_all, _ = sw.analytic_ik(params[None], np.hstack([p_des[:1], np.asarray(euler, float)[None]]))
+    q_start, ok = rm.select_branch(q_all, branch)
+    if not ok[0]:
+        raise IKLearnError(f"the circle's start pose has no {branch!r} IK solution on this arm")
+    out = {"t": t.tolist(), "p_des": p_des.tolist(), "branch": branch}
     for mode in ("est", "exact"):
-        q = q_all[0, 0].copy()
+        q = q_start[0].copy()
         err, path = [], []
         for k in range(steps + 1):
             T, Jx = sw.fk_jacobian(params[None], q[None], "world")
