@@ -44,20 +44,25 @@ class Checkpoints:
             return None
         return meta if meta.get("key") == _normal(key) else None
 
+    def _reusable(self, name: str, key: Any, model: bool) -> dict | None:
+        """The record of a reusable checkpoint: key equal and, for a model, its ``.npz`` file there."""
+        meta = self._matching(name, key)
+        if meta is None or (model and not (self.directory / f"{name}.npz").is_file()):
+            return None
+        return meta
+
     def has(self, name: str, key: Any, *, model: bool = True) -> bool:
         """Whether a checkpoint of ``name`` with this key is there to reuse: its record with an equal key, and
         for a model (``model=True``, see :meth:`model`) its ``.npz`` file."""
-        if self._matching(name, key) is None:
-            return False
-        return not model or (self.directory / f"{name}.npz").is_file()
+        return self._reusable(name, key, model) is not None
 
     def model(self, name: str, key: Any, train: Callable[[], M], save: Callable[[M, Path], Any],
               load: Callable[[Path], M], extra: Callable[[M], dict] = lambda m: {}) -> tuple[M, dict]:
         """``(model, record)``: the checkpointed model when its key matches, else ``train()`` (timed) saved
         with ``save(model, path)``; ``record`` holds ``fit_time_s`` and ``extra(model)`` of the run that
         trained it."""
-        meta = self._matching(name, key)
-        if meta is not None and (self.directory / f"{name}.npz").is_file():
+        meta = self._reusable(name, key, model=True)
+        if meta is not None:
             try:
                 model = load(self.directory / f"{name}.npz")
             except Exception:  # noqa: BLE001 - a damaged file is retrained, whatever the loader raised

@@ -177,18 +177,17 @@ def run_arm(name: str, plan: dict[str, Any], seed: int, tick=lambda: None,
     for s in settings:
         key = dict(arm=name, settings=s, seed=seed, plan=plan, learner=learner_settings(name, s), period=PERIOD,
                    limits=lim, noise=[EXPLORATION_NOISE, NOISE_STEPS], alpha_analytic=ALPHA_ANALYTIC)
-        if not run_missing and not ck.has(f"{name}-{s}", key):
+        if run_missing or ck.has(f"{name}-{s}", key):
+            reused = len(ck.reused)
+            (rec[s], rec["_rollouts"][s]), _ = ck.model(
+                f"{name}-{s}", key, lambda: _learning(arm, name, s, traj, th_opt, plan, seed, lim, tick),
+                lambda o, path: save_learning(path, *o), load_learning)
+            if len(ck.reused) == reused:  # _learning ran and ticked its three steps
+                continue
+        else:
             rec["not_run"].append(s)
-            for _ in range(3):
-                tick()
-            continue
-        reused = len(ck.reused)
-        (rec[s], rec["_rollouts"][s]), _ = ck.model(
-            f"{name}-{s}", key, lambda: _learning(arm, name, s, traj, th_opt, plan, seed, lim, tick),
-            lambda o, path: save_learning(path, *o), load_learning)
-        if len(ck.reused) > reused:
-            for _ in range(3):  # the three steps _learning reports
-                tick()
+        for _ in range(3):  # the three steps _learning reports, reused or not run
+            tick()
     return rec
 
 
@@ -282,8 +281,8 @@ def _tracking_table(recs: list[dict[str, Any]], plan: dict[str, Any]) -> Table:
                          x["on_task"]["rmse_m"] * 1e3, x["on_task"]["rmse_m"] / r["analytic"]["rmse_m"],
                          x["scratch"]["rmse_per_cycle_m"][-1] * 1e3, x["on_task"]["drift"]["drift_per_cycle"],
                          r["analytic"]["drift"]["drift_per_cycle"], int(np.max(x["on_task"]["receptive_fields"]))])
-    babble = ", ".join(f"{r['arm']} {r[s]['babbling']['seconds_babbling']:.0f} s" for r in recs
-                       for s in [next((s for s in SETTINGS if s in r), None)] if s is not None)
+    babble = ", ".join(f"{r['arm']} {x['babbling']['seconds_babbling']:.0f} s" for r in recs
+                       for x in [r[s] for s in SETTINGS if s in r][:1])
     return Table(
         title="Figure-eight tracking (position RMSE, mm) and joint-space drift (rad per cycle); the paper's "
               "LWPR settings first, then ours",
@@ -361,6 +360,7 @@ def run(out: Path, size: Size = "quick", seed: int = 0, progress: Progress | Non
         if progress is not None:
             progress.update(task, advance=1)
 
+    # each arm's plan from the size's, not from the arm subset: a checkpoint's key must not depend on it
     recs = [run_arm(a, {**PLAN[size], **PLAN_PER_ARM.get(size, {}).get(a, {})}, seed, tick,
                     settings=tuple(settings or SETTINGS), ck=ck, run_missing=run_missing) for a in plan["arms"]]
     speed = bench_speed(plan["bench_n"], seed)
